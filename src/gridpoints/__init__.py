@@ -1,0 +1,1 @@
+"""Gridpoints: volunteer points and evaluation for community Party-building grids."""

@@ -1,0 +1,81 @@
+"""`create_app(settings) -> Litestar`: the whole HTTP application. Nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+
+from gridpoints.audit.controllers import AuditController
+from gridpoints.auth.controllers import AuthController
+from gridpoints.auth.ratelimit import LoginLimiter
+from gridpoints.auth.tokens import TokenIssuer, build_jwt_auth
+from gridpoints.db import engine as db_engine
+from gridpoints.jobs.controllers import JobController
+from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
+from gridpoints.members.controllers import MemberController, PartnerUnitController
+from gridpoints.org.controllers import OrgUnitController
+from gridpoints.settings import Settings, load_settings
+from gridpoints.web.dependencies import DEPENDENCIES
+from gridpoints.web.health import HealthController
+from gridpoints.web.openapi import openapi_config
+from gridpoints.web.problems import EXCEPTION_HANDLERS
+from gridpoints.web.static import static_pages
+
+# Multipart framing on top of the largest upload we accept.
+_UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = db_engine.use_engine(db_engine.make_engine(settings))
+    jwt_auth = build_jwt_auth(settings)
+    tokens = TokenIssuer(jwt_auth, settings)
+
+    @asynccontextmanager
+    async def resources(app: Litestar) -> AsyncIterator[None]:
+        db_engine.use_engine(engine)
+        await db_engine.start(engine, settings)
+        queue = await open_queue(settings)
+        app.state.job_queue = queue
+        try:
+            if isinstance(queue, InProcessQueue):
+                # Jobs left unfinished by a previous run of the embedded server.
+                await resubmit_stale(queue)
+            yield
+        finally:
+            await queue.close()
+            await db_engine.stop(engine)
+
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            AuthController,
+            OrgUnitController,
+            MemberController,
+            PartnerUnitController,
+            JobController,
+            AuditController,
+            static_pages(),
+        ],
+        state=State(
+            {
+                "settings": settings,
+                "login_limiter": LoginLimiter.from_settings(settings),
+                "tokens": tokens,
+            }
+        ),
+        dependencies=DEPENDENCIES,
+        lifespan=[resources],
+        on_app_init=[jwt_auth.on_app_init],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.upload_max_bytes + _UPLOAD_OVERHEAD_BYTES,
+    )
+
+
+def create_app_from_environment() -> Litestar:
+    """The factory `gridpoints serve` hands to uvicorn (one call per worker process)."""
+    return create_app(load_settings())

@@ -1,0 +1,1 @@
+"""Sign-in, tokens, the signed-in principal and what each role may do."""

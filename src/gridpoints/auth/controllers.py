@@ -1,0 +1,57 @@
+"""Sign-in and the signed-in member's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from gridpoints.auth import services
+from gridpoints.auth.schemas import LoginIn, LoginOut, MeOut, PasswordChange
+from gridpoints.auth.tokens import EXCLUDE_FROM_AUTH
+from gridpoints.web.dependencies import Actor, Limiter, Tokens
+from gridpoints.web.openapi import problems
+
+
+class AuthController(Controller):
+    path = "/api/v1"
+    tags = ["auth"]
+
+    @post(
+        "/auth/login",
+        operation_id="login",
+        summary="Sign in with phone and password",
+        description="Wrong phone and wrong password get the same 401. Repeated failures per "
+        "phone or per client address get 429 with Retry-After.",
+        opt={EXCLUDE_FROM_AUTH: True},
+        security=[{}],
+        status_code=200,
+        responses=problems(400, 429),
+    )
+    async def login(
+        self,
+        data: JSONBody[LoginIn],
+        request: Request[Any, Any, Any],
+        limiter: Limiter,
+        tokens: Tokens,
+    ) -> LoginOut:
+        address = request.client.host if request.client else "unknown"
+        return await services.login(data, address, limiter, tokens)
+
+    @get(
+        "/me", operation_id="getMe", summary="The signed-in member with roles", responses=problems()
+    )
+    async def get_me(self, actor: Actor) -> MeOut:
+        return await services.me(actor)
+
+    @post(
+        "/me/password",
+        operation_id="changeMyPassword",
+        summary="Change one's own password",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=problems(400),
+    )
+    async def change_password(self, actor: Actor, data: JSONBody[PasswordChange]) -> None:
+        await services.change_own_password(actor, data.current_password, data.new_password)

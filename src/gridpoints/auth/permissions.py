@@ -1,0 +1,45 @@
+"""What each role may do. A role is held on an org unit and acts on that unit and everything
+below it; `Principal.can` joins the two."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from gridpoints.members.vocab import Role
+
+
+class Capability(StrEnum):
+    VIEW = "view"  # see the unit, its members (phones masked) and its records
+    MANAGE_MEMBERS = "manage_members"  # add and edit members, see their phone numbers
+    MANAGE_ORG = "manage_org"  # add org units below the unit
+    MANAGE_ROLES = "manage_roles"  # appoint and remove role holders
+    MANAGE_PARTNERS = "manage_partners"  # partner units, pairings, registrations
+    VIEW_AUDIT = "view_audit"
+    VIEW_JOBS = "view_jobs"  # see background jobs others started on the unit
+
+
+_LEADER = {Capability.VIEW, Capability.MANAGE_MEMBERS}
+
+ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.ADMIN: frozenset(Capability),
+    Role.COMMITTEE_MEMBER: frozenset(
+        {
+            *_LEADER,
+            Capability.MANAGE_ROLES,
+            Capability.MANAGE_PARTNERS,
+            Capability.VIEW_AUDIT,
+            Capability.VIEW_JOBS,
+        }
+    ),
+    Role.BRANCH_SECRETARY: frozenset({*_LEADER, Capability.MANAGE_ROLES}),
+    Role.GRID_LEADER: frozenset(_LEADER),
+    Role.BUILDING_HEAD: frozenset(_LEADER),
+    Role.UNIT_HEAD: frozenset(_LEADER),
+    Role.BUILDING_STEWARD: frozenset({Capability.VIEW}),
+    Role.VOLUNTEER: frozenset({Capability.VIEW}),
+}
+
+
+# Appointing someone to these roles needs the appointer to hold the role's capabilities too.
+def may_appoint(appointer_capabilities: frozenset[Capability], role: Role) -> bool:
+    return ROLE_CAPABILITIES[role] <= appointer_capabilities

@@ -1,0 +1,56 @@
+"""The signed-in caller: who they are and which roles they hold where.
+
+Every object read and write goes through `Principal.can(capability, path)`: the caller must
+hold a role with that capability on the object's org unit or on one above it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from gridpoints.auth.permissions import ROLE_CAPABILITIES, Capability
+from gridpoints.members.vocab import Role
+from gridpoints.org.paths import ROOT_SCOPE, covers, minimal_scopes
+
+
+class RoleGrant(msgspec.Struct, frozen=True):
+    role: Role
+    org_unit_id: int
+    path: str
+
+
+class Principal(msgspec.Struct, frozen=True):
+    member_id: int | None
+    name: str
+    grants: tuple[RoleGrant, ...] = ()
+
+    @classmethod
+    def system(cls, name: str = "system") -> Principal:
+        """The command line and the platform itself: admin over the whole tree."""
+        return cls(member_id=None, name=name, grants=(RoleGrant(Role.ADMIN, 0, ROOT_SCOPE),))
+
+    @property
+    def label(self) -> str:
+        return self.name if self.member_id is None else f"{self.name}#{self.member_id}"
+
+    def can(self, capability: Capability, path: str) -> bool:
+        return any(
+            capability in ROLE_CAPABILITIES[grant.role] and covers(grant.path, path)
+            for grant in self.grants
+        )
+
+    def scopes(self, capability: Capability) -> list[str]:
+        """The fewest paths that cover every unit where the caller has `capability`."""
+        return minimal_scopes(
+            [g.path for g in self.grants if capability in ROLE_CAPABILITIES[g.role]]
+        )
+
+    def capabilities_at(self, path: str) -> frozenset[Capability]:
+        held: set[Capability] = set()
+        for grant in self.grants:
+            if covers(grant.path, path):
+                held |= ROLE_CAPABILITIES[grant.role]
+        return frozenset(held)
+
+    def is_member(self, member_id: int) -> bool:
+        return self.member_id is not None and self.member_id == member_id

@@ -1,0 +1,112 @@
+"""Sign-in, the loading of the signed-in principal, and the member's own account."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from gridpoints.auth.passwords import verify_password
+from gridpoints.auth.principal import Principal, RoleGrant
+from gridpoints.auth.ratelimit import LoginLimiter
+from gridpoints.auth.schemas import LoginIn, LoginOut, MeOut
+from gridpoints.errors import DomainError, Invalid
+from gridpoints.members.phones import BadPhone, normalise_phone
+from gridpoints.members.services import get_member, set_password
+from gridpoints.members.tables import Member
+from gridpoints.members.vocab import MemberStatus, Role
+from gridpoints.org.services import get_unit
+
+if TYPE_CHECKING:
+    from gridpoints.auth.tokens import TokenIssuer
+
+# One query for the member and every role they hold, with each role's org unit path.
+_PRINCIPAL_SQL = """
+SELECT m.id, m.name, r.role, r.org_unit AS role_unit, o.path AS role_path
+FROM member m
+LEFT JOIN role_assignment r ON r.member = m.id
+LEFT JOIN org_unit o ON o.id = r.org_unit
+WHERE m.id = {} AND m.status = {}
+"""
+
+
+class BadCredentials(DomainError):
+    status = 401
+    title = "Unauthorized"
+    code = "bad_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("手机号或密码不正确")
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    title = "Too Many Requests"
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"登录尝试次数过多，请在 {retry_after} 秒后再试")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+async def load_principal(member_id: int) -> Principal | None:
+    rows = await Member.raw(_PRINCIPAL_SQL, member_id, MemberStatus.ACTIVE.value)
+    if not rows:
+        return None
+    grants = tuple(
+        RoleGrant(role=Role(row["role"]), org_unit_id=row["role_unit"], path=row["role_path"])
+        for row in rows
+        if row["role"] is not None
+    )
+    return Principal(member_id=rows[0]["id"], name=rows[0]["name"], grants=grants)
+
+
+async def login(
+    data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer
+) -> LoginOut:
+    member_id = await authenticate(data.phone, data.password, address, limiter)
+    principal = await load_principal(member_id)
+    assert principal is not None
+    return LoginOut(
+        access_token=tokens.issue(member_id),
+        token_type="bearer",
+        expires_in=tokens.ttl_seconds,
+        member=await me(principal),
+    )
+
+
+async def authenticate(phone: str, password: str, address: str, limiter: LoginLimiter) -> int:
+    """The member id for a correct phone and password; the same refusal for every wrong one."""
+    try:
+        phone = normalise_phone(phone)
+    except BadPhone:
+        phone = phone.strip()
+    wait = await limiter.seconds_until_allowed(phone, address)
+    if wait:
+        raise TooManyAttempts(wait)
+    member = (
+        await Member.select(Member.id, Member.password_hash)
+        .where((Member.phone == phone) & (Member.status == MemberStatus.ACTIVE.value))
+        .first()
+    )
+    stored_hash = member["password_hash"] if member else None
+    if not verify_password(password, stored_hash) or member is None:
+        await limiter.record_failure(phone, address)
+        raise BadCredentials()
+    return member["id"]
+
+
+async def me(actor: Principal) -> MeOut:
+    """The signed-in member as the "me" page shows them."""
+    assert actor.member_id is not None
+    detail = await get_member(actor, actor.member_id)
+    home = await get_unit(Principal.system(), detail.org_unit_id)
+    return MeOut(**msgspec.structs.asdict(detail), org_unit_path=home.path_names)
+
+
+async def change_own_password(actor: Principal, current: str, new: str) -> None:
+    assert actor.member_id is not None
+    row = await Member.select(Member.password_hash).where(Member.id == actor.member_id).first()
+    if row is None or not verify_password(current, row["password_hash"]):
+        raise Invalid.field("current_password", "当前密码不正确")
+    await set_password(actor, actor.member_id, new)

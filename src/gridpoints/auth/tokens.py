@@ -1,0 +1,67 @@
+"""Bearer tokens: HS256 JWTs with expiry and audience, checked by Litestar's JWT middleware.
+
+The middleware accepts exactly one algorithm (so `alg: none` and any other algorithm fail),
+requires our audience, verifies the signature and the expiry, then loads the principal from
+the database for every request, so a revoked role or a deactivated member takes effect at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.security.jwt import JWTAuth, Token
+
+from gridpoints.auth.principal import Principal
+from gridpoints.auth.services import load_principal
+from gridpoints.settings import Settings
+
+ALGORITHM = "HS256"
+ISSUER = "gridpoints"
+EXCLUDE_FROM_AUTH = "exclude_from_auth"
+
+
+async def _retrieve_principal(
+    token: Token, _: ASGIConnection[Any, Any, Any, Any]
+) -> Principal | None:
+    try:
+        member_id = int(token.sub)
+    except ValueError:
+        return None
+    return await load_principal(member_id)
+
+
+def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
+    return JWTAuth[Principal, Token](
+        retrieve_user_handler=_retrieve_principal,
+        token_secret=settings.secret_key,
+        algorithm=ALGORITHM,
+        accepted_audiences=[settings.token_audience],
+        accepted_issuers=[ISSUER],
+        require_claims=["exp", "sub", "aud", "iss"],
+        default_token_expiration=timedelta(seconds=settings.token_ttl_seconds),
+        # Public: the OpenAPI document, and every handler marked with EXCLUDE_FROM_AUTH
+        # (sign-in, health checks, the static pages).
+        exclude=["^/schema(/|$)"],
+        exclude_opt_key=EXCLUDE_FROM_AUTH,
+    )
+
+
+class TokenIssuer:
+    """Makes the tokens that `build_jwt_auth`'s middleware accepts."""
+
+    def __init__(self, jwt_auth: JWTAuth[Principal, Token], settings: Settings) -> None:
+        self._jwt_auth = jwt_auth
+        self.ttl_seconds = settings.token_ttl_seconds
+        self._audience = settings.token_audience
+
+    def issue(self, member_id: int) -> str:
+        return self._jwt_auth.create_token(
+            identifier=str(member_id),
+            token_expiration=timedelta(seconds=self.ttl_seconds),
+            token_issuer=ISSUER,
+            token_audience=self._audience,
+            token_unique_jwt_id=uuid.uuid4().hex,
+        )

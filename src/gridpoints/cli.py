@@ -1,0 +1,245 @@
+"""The `gridpoints` command. Every subcommand reads the same settings (see README)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import mimetypes
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from gridpoints.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` with the engine bound and (on PostgreSQL) a pool open."""
+    from gridpoints.db import engine as db_engine
+
+    async def run() -> T:
+        engine = db_engine.use_engine(db_engine.make_engine(settings))
+        await db_engine.start(engine, settings)
+        try:
+            return await work()
+        finally:
+            await db_engine.stop(engine)
+
+    return asyncio.run(run())
+
+
+@click.group()
+def main() -> None:
+    """Gridpoints: volunteer points and evaluation for community grids."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database up to date (a second run changes nothing)."""
+    settings = _settings()
+    _migrate(settings)
+
+
+def _migrate(settings: Settings) -> None:
+    from gridpoints.db import engine as db_engine
+    from gridpoints.db.migrate import migrate as run_migrations
+
+    click.echo(f"Migrating {db_engine.describe(settings)}")
+    asyncio.run(run_migrations(db_engine.make_engine(settings)))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the demo accounts as JSON.")
+def demo(as_json: bool) -> None:
+    """Build the demo community (once) and print its sign-in accounts."""
+    settings = _settings()
+    report = _demo(settings)
+    if as_json:
+        click.echo(
+            json.dumps({"accounts": [_account(a) for a in report.accounts]}, ensure_ascii=False)
+        )
+    else:
+        _print_accounts(report)
+
+
+def _demo(settings: Settings) -> Any:
+    import os
+
+    from gridpoints.demo.builder import build_demo
+
+    password = os.environ.get("GRIDPOINTS_DEMO_PASSWORD") or None
+    return _with_database(settings, lambda: build_demo(settings, password))
+
+
+def _account(account: Any) -> dict[str, Any]:
+    return {"role": account.role, "phone": account.phone, "org_unit_id": account.org_unit_id}
+
+
+def _print_accounts(report: Any) -> None:
+    click.echo("演示社区已建好" if report.created else "演示社区已存在")
+    click.echo(f"Demo password for every account: {report.password}")
+    for account in report.accounts:
+        click.echo(f"  {account.role:<18} {account.phone}  {account.name}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="API processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API and the pages."""
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    settings = _settings()
+    from gridpoints.db import engine as db_engine
+
+    jobs = "arq workers via Redis" if settings.redis_url else "inside this process"
+    click.echo(f"Database: {db_engine.describe(settings)}; jobs run {jobs}")
+    click.echo(f"Open http://{host}:{port}/")
+    uvicorn.run(
+        "gridpoints.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def up(host: str, port: int) -> None:
+    """Migrate, build the demo community if missing, print its login, and serve."""
+    settings = _settings()
+    _migrate(settings)
+    _print_accounts(_demo(settings))
+    _serve(host, port, 1)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run background jobs from Redis (needs REDIS_URL)."""
+    from gridpoints.jobs.worker import build_worker
+
+    settings = _settings()
+    try:
+        job_worker = build_worker(settings, burst=burst)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    job_worker.run()
+
+
+@main.command("import-members")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--org-unit",
+    "org_unit",
+    required=True,
+    help="Id or code of the grid whose subtree the rows go into.",
+)
+def import_members(file: Path, org_unit: str) -> None:
+    """Import members from a CSV or XLSX file (all rows or none)."""
+    settings = _settings()
+    content = file.read_bytes()
+
+    async def work() -> Any:
+        from gridpoints.auth.principal import Principal
+        from gridpoints.jobs.dispatch import start_job
+        from gridpoints.jobs.runner import run_job
+        from gridpoints.jobs.services import get_job
+        from gridpoints.members.jobs import KIND
+        from gridpoints.org.tables import OrgUnit
+
+        unit = (
+            await OrgUnit.select(OrgUnit.id)
+            .where(
+                (OrgUnit.code == org_unit)
+                | (OrgUnit.id == (int(org_unit) if org_unit.isdigit() else -1))
+            )
+            .first()
+        )
+        if unit is None:
+            raise click.ClickException(f"no org unit with id or code {org_unit!r}")
+        actor = Principal.system("cli")
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        job_id = await start_job(
+            _NoQueue(),
+            actor,
+            KIND,
+            {"org_unit_id": unit["id"], "filename": file.name},
+            org_unit_id=unit["id"],
+            input_file=(file.name, content_type, content),
+        )
+        await run_job(job_id, settings, listener=_print_progress)
+        return await get_job(actor, job_id)
+
+    job = _with_database(settings, work)
+    click.echo("")
+    result = job.result or {}
+    if job.status == "succeeded":
+        click.echo(
+            f"导入成功：{result.get('imported', 0)} 人，报到记录 {result.get('registered', 0)} 条"
+        )
+        return
+    click.echo(f"导入失败：{job.error}", err=True)
+    for problem in result.get("errors", []):
+        where = f"第 {problem['row']} 行 [{problem['column']}] {problem['value']!r}"
+        click.echo(f"  {where}: {problem['reason']}", err=True)
+    sys.exit(1)
+
+
+class _NoQueue:
+    """The command runs the job itself, right away."""
+
+    async def submit(self, job_id: int) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def _print_progress(percent: int, note: str) -> None:
+    click.echo(f"\r{percent:3d}% {note:<20}", nl=False)
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the whole chain; name the first row that does not hold."""
+    from gridpoints.audit.services import verify
+
+    settings = _settings()
+    report = _with_database(settings, verify)
+    if report.intact:
+        click.echo(f"audit chain intact: {report.checked} rows")
+        return
+    click.echo(
+        f"audit chain BROKEN at row {report.first_broken_id}: {report.reason} "
+        f"({report.checked} rows before it hold)",
+        err=True,
+    )
+    sys.exit(1)

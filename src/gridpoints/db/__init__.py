@@ -1,0 +1,1 @@
+"""Database engine choice (SQLite or PostgreSQL), transactions and Piccolo glue."""

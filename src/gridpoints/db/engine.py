@@ -1,0 +1,81 @@
+"""Build the Piccolo engine a deployment asks for and bind every table to it.
+
+One process talks to one database: `use_engine` points all tables (and Piccolo's own
+migration table) at the engine, and `transactions` asks `current_engine()` for it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from gridpoints.settings import Settings
+
+_current: Engine | None = None
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.uses_sqlite:
+        path = settings.sqlite_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _enable_wal(path)
+        # `timeout` is sqlite3's busy timeout: a writer waits for the lock instead of failing.
+        return SQLiteEngine(path=str(path), timeout=settings.sqlite_busy_timeout_seconds)
+    return PostgresEngine(config={"dsn": settings.database_url}, extensions=())
+
+
+def _enable_wal(path: Path) -> None:
+    """WAL lets readers work while one writer writes; it is a property of the file."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+def use_engine(engine: Engine) -> Engine:
+    """Bind every table of the platform to `engine` and remember it as current."""
+    global _current
+    from piccolo.apps.migrations.tables import Migration
+
+    from gridpoints.db import piccolo_conf
+    from gridpoints.db.piccolo_app import APP_CONFIG
+
+    for table in [*APP_CONFIG.table_classes, Migration]:
+        table._meta.db = engine
+    piccolo_conf.DB = engine
+    _current = engine
+    return engine
+
+
+def current_engine() -> Engine:
+    if _current is None:
+        raise RuntimeError("no database engine in use; call use_engine() first")
+    return _current
+
+
+def is_postgres(engine: Engine | None = None) -> bool:
+    return (engine or current_engine()).engine_type == "postgres"
+
+
+async def start(engine: Engine, settings: Settings) -> None:
+    """Open the PostgreSQL pool (SQLite opens a connection per query)."""
+    if isinstance(engine, PostgresEngine) and engine.pool is None:
+        await engine.start_connection_pool(
+            min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size
+        )
+
+
+async def stop(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
+def describe(settings: Settings) -> str:
+    """The database for humans, without its password."""
+    if settings.uses_sqlite:
+        return f"SQLite {settings.sqlite_path}"
+    parts = urlsplit(settings.database_url)
+    return f"PostgreSQL {parts.hostname}:{parts.port or 5432}{parts.path}"

@@ -1,0 +1,34 @@
+"""The one Piccolo app of the platform: its tables, and its migrations in the top-level
+`migrations/` folder."""
+
+from piccolo.conf.apps import AppConfig
+
+from gridpoints.audit.tables import AuditEntry
+from gridpoints.jobs.tables import Job, JobInput
+from gridpoints.members.tables import (
+    Member,
+    MemberRegistration,
+    PartnerUnit,
+    RoleAssignment,
+    UnitPairing,
+)
+from gridpoints.org.tables import OrgUnit
+from gridpoints.paths import resource_dir
+
+APP_CONFIG = AppConfig(
+    app_name="gridpoints",
+    migrations_folder_path=str(resource_dir("migrations")),
+    table_classes=[
+        OrgUnit,
+        PartnerUnit,
+        Member,
+        RoleAssignment,
+        UnitPairing,
+        MemberRegistration,
+        AuditEntry,
+        Job,
+        JobInput,
+    ],
+    migration_dependencies=[],
+    commands=[],
+)

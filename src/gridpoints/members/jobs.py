@@ -1,0 +1,204 @@
+"""The member import job: a CSV or XLSX file into members, all rows or none.
+
+Reading and checking happen before any write and report progress; the writes (members, their
+dual registrations, one audit row each) then commit in one transaction together with the job's
+success, so a second delivery of the job finds it finished and writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from gridpoints.audit.services import Change, record_many
+from gridpoints.auth.access import require
+from gridpoints.auth.permissions import Capability
+from gridpoints.clock import local_today, utcnow
+from gridpoints.errors import DomainError
+from gridpoints.jobs.context import JobContext, JobFailed
+from gridpoints.members.importing import (
+    CheckedRow,
+    GridIndex,
+    ImportFileError,
+    RowProblem,
+    check_rows,
+    read_table,
+    taken_phone_problems,
+)
+from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit
+from gridpoints.members.vocab import Category, RecordState
+from gridpoints.org.paths import ancestor_ids
+from gridpoints.org.queries import within
+from gridpoints.org.services import unit_row
+from gridpoints.org.tables import OrgUnit
+
+KIND = "members.import"
+_CHUNK = 500
+
+
+async def import_members(ctx: JobContext) -> dict[str, Any]:
+    base = await unit_row(int(ctx.params["org_unit_id"]))
+    try:
+        require(ctx.actor, Capability.MANAGE_MEMBERS, base["path"] if base else None, "网格单位")
+    except DomainError as exc:
+        raise JobFailed(exc.detail, _failure([])) from exc
+    assert base is not None
+    filename, data = await ctx.input_file()
+    await ctx.progress(5, "读取文件")
+    try:
+        table = await asyncio.to_thread(lambda: list(read_table(filename, data)))
+    except ImportFileError as exc:
+        raise JobFailed(str(exc), _failure([])) from exc
+    if not table:
+        raise JobFailed("文件中没有数据行", _failure([]))
+    await ctx.progress(30, "检查数据")
+
+    scopes = [base["path"]]
+    units = await OrgUnit.select(
+        OrgUnit.id, OrgUnit.parent, OrgUnit.name, OrgUnit.code, OrgUnit.path, OrgUnit.level
+    ).where(
+        within(OrgUnit.path, scopes)
+        & within(OrgUnit.path, ctx.actor.scopes(Capability.MANAGE_MEMBERS))
+    )
+    partner_ids = {
+        row["name"]: row["id"] for row in await PartnerUnit.select(PartnerUnit.id, PartnerUnit.name)
+    }
+    good, problems = await asyncio.to_thread(check_rows, iter(table), GridIndex(units), partner_ids)
+    await ctx.progress(60, "核对已登记的手机号")
+    taken = await _taken_phones([row.phone for row in good], ctx, start=60, end=85)
+    problems = sorted([*problems, *taken_phone_problems(good, taken)], key=lambda p: p.row)
+    if problems:
+        bad_rows = len({p.row for p in problems})
+        raise JobFailed(f"{bad_rows} 行有误，未导入任何数据", _failure(problems))
+    await ctx.progress(85, "写入")
+    communities = await _communities({row.org_unit_id for row in good}, units, ctx)
+
+    async def write() -> dict[str, Any]:
+        # Checked again inside the transaction: someone may have registered a phone meanwhile.
+        late = taken_phone_problems(good, await _taken_phones([r.phone for r in good]))
+        if late:
+            raise JobFailed(f"{len(late)} 行的手机号刚被登记，未导入任何数据", _failure(late))
+        return await _write(ctx, good, partner_ids, communities)
+
+    return await ctx.complete(write)
+
+
+def _failure(problems: list[RowProblem]) -> dict[str, Any]:
+    return {"imported": 0, "registered": 0, "errors": problems}
+
+
+async def _taken_phones(
+    phones: list[str], ctx: JobContext | None = None, *, start: int = 0, end: int = 0
+) -> set[str]:
+    taken: set[str] = set()
+    for offset in range(0, len(phones), _CHUNK):
+        chunk = phones[offset : offset + _CHUNK]
+        rows = await Member.select(Member.phone).where(Member.phone.is_in(chunk))
+        taken.update(row["phone"] for row in rows)
+        if ctx is not None:
+            await ctx.progress(start + (end - start) * (offset + len(chunk)) // len(phones))
+    return taken
+
+
+async def _communities(
+    unit_ids: set[int], units: list[dict[str, Any]], ctx: JobContext
+) -> dict[int, int]:
+    """unit id -> id of the community above it (for in-service members' registrations)."""
+    paths = {u["id"]: u["path"] for u in units if u["id"] in unit_ids}
+    wanted = {a for path in paths.values() for a in ancestor_ids(path)}
+    if not wanted:
+        return {}
+    community_ids = {
+        row["id"]
+        for row in await OrgUnit.select(OrgUnit.id).where(
+            OrgUnit.id.is_in(sorted(wanted)) & (OrgUnit.level == ctx.settings.community_level)
+        )
+    }
+    found: dict[int, int] = {}
+    for unit_id, path in paths.items():
+        above = [a for a in ancestor_ids(path) if a in community_ids]
+        if above:
+            found[unit_id] = above[-1]
+    return found
+
+
+async def _write(
+    ctx: JobContext,
+    rows: list[CheckedRow],
+    partner_ids: dict[str, int],
+    communities: dict[int, int],
+) -> dict[str, Any]:
+    now = utcnow()
+    today = local_today(ctx.settings.timezone)
+    changes: list[Change] = []
+    registrations: list[MemberRegistration] = []
+    for offset in range(0, len(rows), _CHUNK):
+        chunk = rows[offset : offset + _CHUNK]
+        members = [
+            Member(
+                name=row.name,
+                phone=row.phone,
+                category=row.category.value,
+                org_unit=row.org_unit_id,
+                status="active",
+                employer=row.employer,
+                partner_unit=partner_ids.get(row.employer or ""),
+                created_at=now,
+                updated_at=now,
+            )
+            for row in chunk
+        ]
+        inserted = await Member.insert(*members).returning(Member.id)
+        for row, member in zip(chunk, inserted, strict=True):
+            member_id = member["id"]
+            partner_id = partner_ids.get(row.employer or "")
+            changes.append(
+                Change(
+                    "member.create",
+                    "member",
+                    member_id,
+                    row.org_unit_id,
+                    after={
+                        "name": row.name,
+                        "phone": row.phone,
+                        "category": row.category.value,
+                        "org_unit": row.org_unit_id,
+                        "status": "active",
+                        "employer": row.employer,
+                        "partner_unit": partner_id,
+                        "source": f"job:{ctx.job_id}",
+                    },
+                )
+            )
+            if row.category is Category.IN_SERVICE and row.org_unit_id in communities:
+                registrations.append(
+                    MemberRegistration(
+                        member=member_id,
+                        community=communities[row.org_unit_id],
+                        partner_unit=partner_id,
+                        reported_on=today,
+                        state=RecordState.ACTIVE.value,
+                        created_at=now,
+                    )
+                )
+    for offset in range(0, len(registrations), _CHUNK):
+        chunk = registrations[offset : offset + _CHUNK]
+        inserted = await MemberRegistration.insert(*chunk).returning(MemberRegistration.id)
+        for registration, created in zip(chunk, inserted, strict=True):
+            changes.append(
+                Change(
+                    "registration.create",
+                    "member_registration",
+                    created["id"],
+                    registration.community,
+                    after={
+                        "member": registration.member,
+                        "community": registration.community,
+                        "partner_unit": registration.partner_unit,
+                        "reported_on": today,
+                        "state": RecordState.ACTIVE.value,
+                    },
+                )
+            )
+    await record_many(ctx.actor, changes)
+    return {"imported": len(rows), "registered": len(registrations), "errors": []}

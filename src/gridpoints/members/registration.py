@@ -1,0 +1,440 @@
+"""Dual registration (双报到): partner units, their pairing with communities, and in-service
+members' reports to the community where they live.
+
+A partner unit belongs to the committee that registered it. Callers see it when their view
+covers that committee's unit or lies inside it, so a grid leader can pick a member's employer
+from the units their community registered.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from piccolo.columns.combination import WhereRaw
+from piccolo.query.functions.aggregate import Count
+
+from gridpoints.audit.services import Change, record
+from gridpoints.auth.permissions import Capability
+from gridpoints.auth.principal import Principal
+from gridpoints.clock import utcnow
+from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.transactions import writing
+from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from gridpoints.members.lookup import authorized_member
+from gridpoints.members.phones import mask_phone, parse_phone
+from gridpoints.members.schemas import (
+    PairingIn,
+    PairingOut,
+    PartnerUnitIn,
+    PartnerUnitOut,
+    RegistrationIn,
+    RegistrationOut,
+)
+from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit, UnitPairing
+from gridpoints.members.vocab import RecordState
+from gridpoints.org.paths import ancestor_ids, covers
+from gridpoints.org.queries import within
+from gridpoints.org.services import authorized_unit, community_of
+from gridpoints.schemas import Page
+from gridpoints.settings import Settings
+
+PARTNER = "报到单位"
+PAIRING = "共建协议"
+REGISTRATION = "报到记录"
+
+
+# --- partner units ---------------------------------------------------------------------
+
+
+def _partner_visibility(actor: Principal):
+    scopes = actor.scopes(Capability.VIEW)
+    if not scopes:
+        return WhereRaw("1 = 0")
+    above = sorted({a for scope in scopes for a in ancestor_ids(scope)})
+    condition = within(PartnerUnit.org_unit._.path, scopes)
+    return condition | PartnerUnit.org_unit.is_in(above) if above else condition
+
+
+def _sees_partner(actor: Principal, org_path: str) -> bool:
+    return any(
+        covers(scope, org_path) or covers(org_path, scope)
+        for scope in actor.scopes(Capability.VIEW)
+    )
+
+
+async def _partner_rows(condition: Any, limit: int = 1, offset: int = 0) -> list[dict[str, Any]]:
+    return (
+        await PartnerUnit.select(
+            *PartnerUnit.all_columns(), PartnerUnit.org_unit._.path.as_alias("org_path")
+        )
+        .where(condition)
+        .order_by(PartnerUnit.id)
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+async def authorized_partner(
+    actor: Principal, partner_id: int, capability: Capability = Capability.VIEW
+) -> dict[str, Any]:
+    rows = await _partner_rows(PartnerUnit.id == partner_id)
+    if not rows or not _sees_partner(actor, rows[0]["org_path"]):
+        raise NotFound(PARTNER)
+    if capability is not Capability.VIEW and not actor.can(capability, rows[0]["org_path"]):
+        raise Forbidden(f"您没有权限对该{PARTNER}执行此操作")
+    return rows[0]
+
+
+async def require_partner_field(actor: Principal, partner_id: int) -> None:
+    """For forms that name a partner unit: an unknown or hidden one is a bad field."""
+    try:
+        await authorized_partner(actor, partner_id)
+    except NotFound:
+        raise Invalid.field("partner_unit_id", "报到单位不存在") from None
+
+
+async def _present_partners(actor: Principal, rows: list[dict[str, Any]]) -> list[PartnerUnitOut]:
+    counts: dict[int, int] = {}
+    if rows:
+        counts = {
+            r["partner_unit"]: r["count"]
+            for r in await Member.select(Member.partner_unit, Count(alias="count"))
+            .where(Member.partner_unit.is_in([row["id"] for row in rows]))
+            .group_by(Member.partner_unit)
+        }
+    out = []
+    for row in rows:
+        phone = row["contact_phone"]
+        if phone and not actor.can(Capability.MANAGE_PARTNERS, row["org_path"]):
+            phone = mask_phone(phone)
+        out.append(
+            PartnerUnitOut(
+                id=row["id"],
+                name=row["name"],
+                kind=row["kind"],
+                org_unit_id=row["org_unit"],
+                contact_name=row["contact_name"],
+                contact_phone=phone,
+                member_count=counts.get(row["id"], 0),
+            )
+        )
+    return out
+
+
+async def list_partners(
+    actor: Principal, *, q: str | None, limit: int, offset: int
+) -> Page[PartnerUnitOut]:
+    condition = _partner_visibility(actor)
+    if q and q.strip():
+        condition &= PartnerUnit.name.ilike(f"%{q.strip()}%")
+    rows = await _partner_rows(condition, limit, offset)
+    total = await PartnerUnit.count().where(condition)
+    return Page(items=await _present_partners(actor, rows), total=total, limit=limit, offset=offset)
+
+
+async def get_partner(actor: Principal, partner_id: int) -> PartnerUnitOut:
+    row = await authorized_partner(actor, partner_id)
+    return (await _present_partners(actor, [row]))[0]
+
+
+async def create_partner(actor: Principal, data: PartnerUnitIn) -> PartnerUnitOut:
+    name = " ".join(data.name.split())
+    if not name:
+        raise Invalid.field("name", "名称不能为空")
+    contact_phone = parse_phone(data.contact_phone, "contact_phone") if data.contact_phone else None
+    async with writing():
+        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_PARTNERS)
+        if await PartnerUnit.exists().where(PartnerUnit.name == name):
+            raise _name_taken()
+        values = {
+            "name": name,
+            "kind": data.kind.value,
+            "contact_name": data.contact_name,
+            "contact_phone": contact_phone,
+            "org_unit": unit["id"],
+            "created_at": utcnow(),
+        }
+        try:
+            inserted = await PartnerUnit.insert(PartnerUnit(**values)).returning(PartnerUnit.id)
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise _name_taken() from exc
+            raise
+        partner_id = inserted[0]["id"]
+        await record(
+            actor,
+            Change(
+                "partner_unit.create",
+                "partner_unit",
+                partner_id,
+                unit["id"],
+                after={k: v for k, v in values.items() if k != "created_at"},
+            ),
+        )
+        row = await authorized_partner(actor, partner_id)
+    return (await _present_partners(actor, [row]))[0]
+
+
+def _name_taken() -> Conflict:
+    return Conflict(
+        "已有同名的报到单位",
+        code="name_taken",
+        problems=[FieldProblem("name", "已有同名的报到单位")],
+    )
+
+
+# --- pairings ----------------------------------------------------------------------------
+
+
+def _pairing_out(row: dict[str, Any]) -> PairingOut:
+    return PairingOut(
+        id=row["id"],
+        partner_unit_id=row["partner_unit"],
+        community_id=row["community"],
+        community_name=row["community_name"],
+        agreement=row["agreement"],
+        signed_on=row["signed_on"],
+        ends_on=row["ends_on"],
+        state=row["state"],
+    )
+
+
+async def _pairing_rows(condition: Any) -> list[dict[str, Any]]:
+    return (
+        await UnitPairing.select(
+            *UnitPairing.all_columns(),
+            UnitPairing.community._.name.as_alias("community_name"),
+            UnitPairing.community._.path.as_alias("community_path"),
+        )
+        .where(condition)
+        .order_by(UnitPairing.id)
+    )
+
+
+async def list_pairings(actor: Principal, partner_id: int) -> list[PairingOut]:
+    await authorized_partner(actor, partner_id)
+    rows = await _pairing_rows(UnitPairing.partner_unit == partner_id)
+    return [_pairing_out(r) for r in rows if _sees_partner(actor, r["community_path"])]
+
+
+async def create_pairing(
+    actor: Principal, partner_id: int, data: PairingIn, settings: Settings
+) -> PairingOut:
+    if data.ends_on is not None and data.ends_on < data.signed_on:
+        raise Invalid.field("ends_on", "结束日期不能早于签订日期")
+    async with writing():
+        await authorized_partner(actor, partner_id)
+        community = await authorized_unit(actor, data.community_id, Capability.MANAGE_PARTNERS)
+        if community["level"] != settings.community_level:
+            raise Invalid.field(
+                "community_id", f"只能与{settings.community_level_name}签订共建协议"
+            )
+        duplicate = await UnitPairing.exists().where(
+            (UnitPairing.partner_unit == partner_id)
+            & (UnitPairing.community == community["id"])
+            & (UnitPairing.state == RecordState.ACTIVE.value)
+        )
+        if duplicate:
+            raise Conflict("该单位与此社区已有生效的共建协议", code="pairing_exists")
+        values = {
+            "partner_unit": partner_id,
+            "community": community["id"],
+            "agreement": data.agreement.strip(),
+            "signed_on": data.signed_on,
+            "ends_on": data.ends_on,
+            "state": RecordState.ACTIVE.value,
+            "created_at": utcnow(),
+        }
+        inserted = await UnitPairing.insert(UnitPairing(**values)).returning(UnitPairing.id)
+        pairing_id = inserted[0]["id"]
+        await record(
+            actor,
+            Change(
+                "pairing.create",
+                "unit_pairing",
+                pairing_id,
+                community["id"],
+                after={k: v for k, v in values.items() if k != "created_at"},
+            ),
+        )
+        rows = await _pairing_rows(UnitPairing.id == pairing_id)
+    return _pairing_out(rows[0])
+
+
+async def end_pairing(
+    actor: Principal, partner_id: int, pairing_id: int, ended_on: date
+) -> PairingOut:
+    async with writing():
+        await authorized_partner(actor, partner_id)
+        rows = await _pairing_rows(
+            (UnitPairing.id == pairing_id) & (UnitPairing.partner_unit == partner_id)
+        )
+        if not rows or not _sees_partner(actor, rows[0]["community_path"]):
+            raise NotFound(PAIRING)
+        row = rows[0]
+        if not actor.can(Capability.MANAGE_PARTNERS, row["community_path"]):
+            raise Forbidden(f"您没有权限对该{PAIRING}执行此操作")
+        _require_endable(row["state"], row["signed_on"], ended_on, PAIRING)
+        await UnitPairing.update(
+            {UnitPairing.state: RecordState.ENDED.value, UnitPairing.ends_on: ended_on}
+        ).where(UnitPairing.id == pairing_id)
+        await record(
+            actor,
+            Change(
+                "pairing.end",
+                "unit_pairing",
+                pairing_id,
+                row["community"],
+                before={"state": row["state"], "ends_on": row["ends_on"]},
+                after={"state": RecordState.ENDED.value, "ends_on": ended_on},
+            ),
+        )
+        rows = await _pairing_rows(UnitPairing.id == pairing_id)
+    return _pairing_out(rows[0])
+
+
+def _require_endable(state: str, started: date, ended_on: date, what: str) -> None:
+    if state != RecordState.ACTIVE.value:
+        raise Conflict(f"该{what}已结束", code="already_ended")
+    if ended_on < started:
+        raise Invalid.field("ended_on", "结束日期不能早于开始日期")
+
+
+# --- member registrations ------------------------------------------------------------------
+
+
+async def _registration_rows(condition: Any) -> list[dict[str, Any]]:
+    return (
+        await MemberRegistration.select(
+            *MemberRegistration.all_columns(),
+            MemberRegistration.community._.name.as_alias("community_name"),
+            MemberRegistration.partner_unit._.name.as_alias("partner_unit_name"),
+        )
+        .where(condition)
+        .order_by(MemberRegistration.id)
+    )
+
+
+def _registration_out(row: dict[str, Any]) -> RegistrationOut:
+    return RegistrationOut(
+        id=row["id"],
+        member_id=row["member"],
+        community_id=row["community"],
+        community_name=row["community_name"],
+        partner_unit_id=row["partner_unit"],
+        partner_unit_name=row["partner_unit_name"],
+        reported_on=row["reported_on"],
+        ended_on=row["ended_on"],
+        state=row["state"],
+    )
+
+
+async def active_registration(member_id: int) -> RegistrationOut | None:
+    rows = await _registration_rows(
+        (MemberRegistration.member == member_id)
+        & (MemberRegistration.state == RecordState.ACTIVE.value)
+    )
+    return _registration_out(rows[0]) if rows else None
+
+
+async def registrations_of(actor: Principal, member_id: int) -> list[RegistrationOut]:
+    await authorized_member(actor, member_id)
+    rows = await _registration_rows(MemberRegistration.member == member_id)
+    return [_registration_out(r) for r in rows]
+
+
+async def register_member(
+    actor: Principal,
+    *,
+    member_id: int,
+    unit_path: str,
+    partner_unit_id: int | None,
+    reported_on: date,
+    settings: Settings,
+) -> int:
+    """Record the member's report to the community above `unit_path` (inside a transaction)."""
+    community = await community_of(unit_path, settings)
+    if community is None:
+        raise Invalid.field("org_unit_id", f"所在网格不属于任何{settings.community_level_name}")
+    if await MemberRegistration.exists().where(
+        (MemberRegistration.member == member_id)
+        & (MemberRegistration.state == RecordState.ACTIVE.value)
+    ):
+        raise Conflict("该成员已有生效的报到记录", code="registration_exists")
+    values = {
+        "member": member_id,
+        "community": community["id"],
+        "partner_unit": partner_unit_id,
+        "reported_on": reported_on,
+        "state": RecordState.ACTIVE.value,
+        "created_at": utcnow(),
+    }
+    inserted = await MemberRegistration.insert(MemberRegistration(**values)).returning(
+        MemberRegistration.id
+    )
+    registration_id = inserted[0]["id"]
+    await record(
+        actor,
+        Change(
+            "registration.create",
+            "member_registration",
+            registration_id,
+            community["id"],
+            after={k: v for k, v in values.items() if k != "created_at"},
+        ),
+    )
+    return registration_id
+
+
+async def create_registration(
+    actor: Principal, member_id: int, data: RegistrationIn, settings: Settings
+) -> RegistrationOut:
+    async with writing():
+        member = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
+        partner_id = data.partner_unit_id or member["partner_unit"]
+        if data.partner_unit_id is not None:
+            await require_partner_field(actor, data.partner_unit_id)
+        registration_id = await register_member(
+            actor,
+            member_id=member_id,
+            unit_path=member["org_path"],
+            partner_unit_id=partner_id,
+            reported_on=data.reported_on,
+            settings=settings,
+        )
+        rows = await _registration_rows(MemberRegistration.id == registration_id)
+    return _registration_out(rows[0])
+
+
+async def end_registration(
+    actor: Principal, member_id: int, registration_id: int, ended_on: date
+) -> RegistrationOut:
+    async with writing():
+        member = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
+        rows = await _registration_rows(
+            (MemberRegistration.id == registration_id) & (MemberRegistration.member == member_id)
+        )
+        if not rows:
+            raise NotFound(REGISTRATION)
+        row = rows[0]
+        _require_endable(row["state"], row["reported_on"], ended_on, REGISTRATION)
+        await MemberRegistration.update(
+            {
+                MemberRegistration.state: RecordState.ENDED.value,
+                MemberRegistration.ended_on: ended_on,
+            }
+        ).where(MemberRegistration.id == registration_id)
+        await record(
+            actor,
+            Change(
+                "registration.end",
+                "member_registration",
+                registration_id,
+                member["org_unit"],
+                before={"state": row["state"], "ended_on": None},
+                after={"state": RecordState.ENDED.value, "ended_on": ended_on},
+            ),
+        )
+        rows = await _registration_rows(MemberRegistration.id == registration_id)
+    return _registration_out(rows[0])

@@ -1,0 +1,138 @@
+"""API shapes of members, roles, partner units and dual registration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+
+from gridpoints.members.vocab import Category, MemberStatus, PartnerKind, RecordState, Role
+from gridpoints.schemas import Id
+
+PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+PhoneText = Annotated[
+    str,
+    msgspec.Meta(min_length=5, max_length=20, pattern=r"^[0-9+()\- ]+$", examples=["13800138000"]),
+]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
+OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Agreement = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class RoleOut(msgspec.Struct):
+    id: int
+    role: Role
+    org_unit_id: int
+    org_unit_name: str
+
+
+class RegistrationOut(msgspec.Struct):
+    id: int
+    member_id: int
+    community_id: int
+    community_name: str
+    partner_unit_id: int | None
+    partner_unit_name: str | None
+    reported_on: date
+    ended_on: date | None
+    state: RecordState
+
+
+class MemberOut(msgspec.Struct):
+    id: int
+    name: str
+    # Full number for callers who manage the member (and the member), else masked.
+    phone: str
+    phone_masked: bool
+    category: Category
+    org_unit_id: int
+    org_unit_name: str
+    status: MemberStatus
+    employer: str | None
+    partner_unit_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberDetail(MemberOut, kw_only=True):
+    roles: list[RoleOut]
+    registration: RegistrationOut | None
+
+
+class MemberCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: PersonName
+    phone: PhoneText
+    category: Category
+    org_unit_id: Id
+    employer: OrgName | None = None
+    partner_unit_id: Id | None = None
+    password: Password | None = None
+
+
+class MemberPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: PersonName | msgspec.UnsetType = msgspec.UNSET
+    phone: PhoneText | msgspec.UnsetType = msgspec.UNSET
+    category: Category | msgspec.UnsetType = msgspec.UNSET
+    org_unit_id: Id | msgspec.UnsetType = msgspec.UNSET
+    status: MemberStatus | msgspec.UnsetType = msgspec.UNSET
+    employer: OrgName | msgspec.UnsetType | None = msgspec.UNSET
+    partner_unit_id: Id | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class PasswordSet(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+
+
+class RoleGrantIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role
+    org_unit_id: Id
+
+
+class PartnerUnitIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: OrgName
+    kind: PartnerKind
+    org_unit_id: Id
+    contact_name: PersonName | None = None
+    contact_phone: PhoneText | None = None
+
+
+class PartnerUnitOut(msgspec.Struct):
+    id: int
+    name: str
+    kind: PartnerKind
+    org_unit_id: int
+    contact_name: str | None
+    contact_phone: str | None
+    member_count: int
+
+
+class PairingIn(msgspec.Struct, forbid_unknown_fields=True):
+    community_id: Id
+    agreement: Agreement
+    signed_on: date
+    ends_on: date | None = None
+
+
+class PairingOut(msgspec.Struct):
+    id: int
+    partner_unit_id: int
+    community_id: int
+    community_name: str
+    agreement: str
+    signed_on: date
+    ends_on: date | None
+    state: RecordState
+
+
+class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
+    reported_on: date
+    partner_unit_id: Id | None = None
+
+
+class ImportStarted(msgspec.Struct):
+    job_id: int
+
+
+class EndIn(msgspec.Struct, forbid_unknown_fields=True):
+    ended_on: date

@@ -1,0 +1,317 @@
+"""Members and their roles: reading within the caller's view (phones masked unless the caller
+manages the member), adding and editing members, appointing and removing role holders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from gridpoints.audit.services import Change, record
+from gridpoints.auth.access import require
+from gridpoints.auth.passwords import hash_password
+from gridpoints.auth.permissions import Capability, may_appoint
+from gridpoints.auth.principal import Principal
+from gridpoints.clock import local_today, utcnow
+from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.transactions import writing
+from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid
+from gridpoints.members import registration
+from gridpoints.members.lookup import MEMBER_COLUMNS, authorized_member, member_row, present
+from gridpoints.members.phones import parse_phone
+from gridpoints.members.schemas import (
+    MemberCreate,
+    MemberDetail,
+    MemberOut,
+    MemberPatch,
+    RoleGrantIn,
+    RoleOut,
+)
+from gridpoints.members.tables import Member, RoleAssignment
+from gridpoints.members.vocab import Category
+from gridpoints.org.queries import within
+from gridpoints.org.services import authorized_unit
+from gridpoints.schemas import Page
+from gridpoints.settings import Settings
+
+_AUDITED_FIELDS = (
+    "name",
+    "phone",
+    "category",
+    "org_unit",
+    "status",
+    "employer",
+    "partner_unit",
+)
+
+
+def phone_taken(field: str = "phone") -> Conflict:
+    return Conflict(
+        "该手机号已登记", code="phone_taken", problems=[FieldProblem(field, "该手机号已登记")]
+    )
+
+
+async def list_members(
+    actor: Principal,
+    *,
+    org_unit_id: int | None,
+    category: Category | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> Page[MemberOut]:
+    scopes = actor.scopes(Capability.VIEW)
+    if org_unit_id is not None:
+        scopes = [(await authorized_unit(actor, org_unit_id))["path"]]
+    condition = within(Member.org_unit._.path, scopes)
+    if category is not None:
+        condition &= Member.category == category.value
+    if q and q.strip():
+        condition &= _search(actor, q.strip())
+    rows = (
+        await Member.select(*MEMBER_COLUMNS)
+        .where(condition)
+        .order_by(Member.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await Member.count().where(condition)
+    return Page(items=[present(actor, r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+def _search(actor: Principal, q: str):
+    """By name; by phone digits only among members whose numbers the caller may see."""
+    by_name = Member.name.ilike(f"%{q}%")
+    if not q.isdigit():
+        return by_name
+    managed = within(Member.org_unit._.path, actor.scopes(Capability.MANAGE_MEMBERS))
+    return by_name | (Member.phone.like(f"%{q}%") & managed)
+
+
+async def get_member(actor: Principal, member_id: int) -> MemberDetail:
+    row = await authorized_member(actor, member_id)
+    return await _detail(actor, row)
+
+
+async def _detail(actor: Principal, row: dict[str, Any]) -> MemberDetail:
+    roles = await roles_of(row["id"])
+    current = await registration.active_registration(row["id"])
+    return MemberDetail(
+        **msgspec.structs.asdict(present(actor, row)), roles=roles, registration=current
+    )
+
+
+async def roles_of(member_id: int) -> list[RoleOut]:
+    rows = (
+        await RoleAssignment.select(
+            RoleAssignment.id,
+            RoleAssignment.role,
+            RoleAssignment.org_unit,
+            RoleAssignment.org_unit._.name.as_alias("org_unit_name"),
+        )
+        .where(RoleAssignment.member == member_id)
+        .order_by(RoleAssignment.id)
+    )
+    return [
+        RoleOut(
+            id=r["id"], role=r["role"], org_unit_id=r["org_unit"], org_unit_name=r["org_unit_name"]
+        )
+        for r in rows
+    ]
+
+
+async def create_member(actor: Principal, data: MemberCreate, settings: Settings) -> MemberDetail:
+    phone = parse_phone(data.phone)
+    name = _clean_name(data.name)
+    async with writing():
+        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_MEMBERS)
+        if data.partner_unit_id is not None:
+            await registration.require_partner_field(actor, data.partner_unit_id)
+        if await Member.exists().where(Member.phone == phone):
+            raise phone_taken()
+        now = utcnow()
+        values = {
+            "name": name,
+            "phone": phone,
+            "category": data.category.value,
+            "org_unit": unit["id"],
+            "status": "active",
+            "password_hash": hash_password(data.password) if data.password else None,
+            "employer": (data.employer or "").strip() or None,
+            "partner_unit": data.partner_unit_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            inserted = await Member.insert(Member(**values)).returning(Member.id)
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise phone_taken() from exc
+            raise
+        member_id = inserted[0]["id"]
+        await record(
+            actor,
+            Change("member.create", "member", member_id, unit["id"], after=_audited(values)),
+        )
+        if data.category is Category.IN_SERVICE:
+            await registration.register_member(
+                actor,
+                member_id=member_id,
+                unit_path=unit["path"],
+                partner_unit_id=data.partner_unit_id,
+                reported_on=local_today(settings.timezone),
+                settings=settings,
+            )
+        row = await member_row(member_id)
+    assert row is not None
+    return await _detail(actor, row)
+
+
+async def update_member(actor: Principal, member_id: int, patch: MemberPatch) -> MemberDetail:
+    changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not msgspec.UNSET}
+    if not changes:
+        raise Invalid(FieldProblem("body", "没有要修改的字段"))
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        values["name"] = _clean_name(changes["name"])
+    if "phone" in changes:
+        values["phone"] = parse_phone(changes["phone"])
+    for key in ("category", "status"):
+        if key in changes:
+            values[key] = changes[key].value
+    if "employer" in changes:
+        values["employer"] = (changes["employer"] or "").strip() or None
+    if "partner_unit_id" in changes:
+        values["partner_unit"] = changes["partner_unit_id"]
+    async with writing():
+        row = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
+        if "org_unit_id" in changes:
+            unit = await authorized_unit(actor, changes["org_unit_id"], Capability.MANAGE_MEMBERS)
+            values["org_unit"] = unit["id"]
+        if values.get("partner_unit") is not None:
+            await registration.require_partner_field(actor, values["partner_unit"])
+        phone_changes = "phone" in values and values["phone"] != row["phone"]
+        if phone_changes and await Member.exists().where(Member.phone == values["phone"]):
+            raise phone_taken()
+        before = _audited(row)
+        values["updated_at"] = utcnow()
+        try:
+            await Member.update(values).where(Member.id == member_id)
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise phone_taken() from exc
+            raise
+        updated = await member_row(member_id)
+        assert updated is not None
+        await record(
+            actor,
+            Change(
+                "member.update",
+                "member",
+                member_id,
+                updated["org_unit"],
+                before=before,
+                after=_audited(updated),
+            ),
+        )
+    return await _detail(actor, updated)
+
+
+async def set_password(actor: Principal, member_id: int, password: str) -> None:
+    """A member sets their own password; a manager sets (resets) a member's."""
+    async with writing():
+        if actor.is_member(member_id):
+            row = await authorized_member(actor, member_id)
+        else:
+            row = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
+        await Member.update(
+            {Member.password_hash: hash_password(password), Member.updated_at: utcnow()}
+        ).where(Member.id == member_id)
+        # The hash itself never goes into the log.
+        await record(
+            actor,
+            Change(
+                "member.password_set",
+                "member",
+                member_id,
+                row["org_unit"],
+                after={"password": "set"},
+            ),
+        )
+
+
+async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> RoleOut:
+    async with writing():
+        await authorized_member(actor, member_id)
+        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_ROLES)
+        if not may_appoint(actor.capabilities_at(unit["path"]), data.role):
+            raise Forbidden("您不能任命高于自身权限的角色")
+        exists = await RoleAssignment.exists().where(
+            (RoleAssignment.member == member_id)
+            & (RoleAssignment.role == data.role.value)
+            & (RoleAssignment.org_unit == unit["id"])
+        )
+        if exists:
+            raise Conflict("该成员已在此单位担任此角色", code="role_exists")
+        inserted = await RoleAssignment.insert(
+            RoleAssignment(
+                member=member_id,
+                role=data.role.value,
+                org_unit=unit["id"],
+                granted_by=actor.member_id,
+                created_at=utcnow(),
+            )
+        ).returning(RoleAssignment.id)
+        role_id = inserted[0]["id"]
+        await record(
+            actor,
+            Change(
+                "role.grant",
+                "role_assignment",
+                role_id,
+                unit["id"],
+                after={"member": member_id, "role": data.role.value, "org_unit": unit["id"]},
+            ),
+        )
+    return RoleOut(id=role_id, role=data.role, org_unit_id=unit["id"], org_unit_name=unit["name"])
+
+
+async def revoke_role(actor: Principal, member_id: int, role_id: int) -> None:
+    async with writing():
+        row = (
+            await RoleAssignment.select(
+                RoleAssignment.id,
+                RoleAssignment.member,
+                RoleAssignment.role,
+                RoleAssignment.org_unit,
+                RoleAssignment.org_unit._.path.as_alias("path"),
+            )
+            .where((RoleAssignment.id == role_id) & (RoleAssignment.member == member_id))
+            .first()
+        )
+        require(actor, Capability.MANAGE_ROLES, row["path"] if row else None, "角色")
+        assert row is not None
+        if not may_appoint(actor.capabilities_at(row["path"]), row["role"]):
+            raise Forbidden("您不能撤销高于自身权限的角色")
+        await RoleAssignment.delete().where(RoleAssignment.id == role_id)
+        await record(
+            actor,
+            Change(
+                "role.revoke",
+                "role_assignment",
+                role_id,
+                row["org_unit"],
+                before={"member": row["member"], "role": row["role"], "org_unit": row["org_unit"]},
+            ),
+        )
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise Invalid.field("name", "姓名不能为空")
+    return cleaned
+
+
+def _audited(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: row.get(key) for key in _AUDITED_FIELDS}

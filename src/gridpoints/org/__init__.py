@@ -1,0 +1,1 @@
+"""The grid tree: org units from sub-district down to stairwell unit."""

@@ -1,0 +1,140 @@
+"""The platform's configuration: one msgspec Struct read from the environment.
+
+Every command (`serve`, `worker`, `migrate`, `demo`, ...) calls `load_settings()`, so they
+all see the same database, Redis and secret. Each field's environment variable is listed in
+`ENVIRONMENT` and documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import msgspec
+
+DEFAULT_LEVEL_NAMES = ("街道", "社区", "片区", "小区", "楼栋", "单元")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    var_dir: Path
+    database_url: str
+    redis_url: str | None = None
+    secret_key: str
+    token_ttl_seconds: int = 8 * 3600
+    token_audience: str = "gridpoints"
+    timezone: str = "Asia/Shanghai"
+    org_level_names: tuple[str, ...] = DEFAULT_LEVEL_NAMES
+    community_level_name: str = "社区"
+    login_limit_per_phone: str = "5/minute"
+    login_limit_per_address: str = "30/minute"
+    job_timeout_seconds: int = 600
+    job_queue_name: str = "gridpoints:jobs"
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 10
+    sqlite_busy_timeout_seconds: float = 30.0
+    upload_max_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def community_level(self) -> int:
+        """The tree level (0 = root) whose units are communities."""
+        return self.org_level_names.index(self.community_level_name)
+
+    def level_name(self, level: int) -> str:
+        """The default name of a tree level; deeper levels than configured are numbered."""
+        if level < len(self.org_level_names):
+            return self.org_level_names[level]
+        return f"{level + 1}级网格"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.split("://", 1)[1].removeprefix("/") or "gridpoints.sqlite3")
+
+
+# field name -> environment variable
+ENVIRONMENT = {
+    "var_dir": "GRIDPOINTS_VAR_DIR",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "secret_key": "SECRET_KEY",
+    "token_ttl_seconds": "GRIDPOINTS_TOKEN_TTL_SECONDS",
+    "token_audience": "GRIDPOINTS_TOKEN_AUDIENCE",
+    "timezone": "GRIDPOINTS_TIMEZONE",
+    "org_level_names": "GRIDPOINTS_ORG_LEVEL_NAMES",
+    "community_level_name": "GRIDPOINTS_COMMUNITY_LEVEL_NAME",
+    "login_limit_per_phone": "GRIDPOINTS_LOGIN_LIMIT_PER_PHONE",
+    "login_limit_per_address": "GRIDPOINTS_LOGIN_LIMIT_PER_ADDRESS",
+    "job_timeout_seconds": "GRIDPOINTS_JOB_TIMEOUT_SECONDS",
+    "job_queue_name": "GRIDPOINTS_JOB_QUEUE",
+    "db_pool_min_size": "GRIDPOINTS_DB_POOL_MIN_SIZE",
+    "db_pool_max_size": "GRIDPOINTS_DB_POOL_MAX_SIZE",
+    "sqlite_busy_timeout_seconds": "GRIDPOINTS_SQLITE_BUSY_TIMEOUT_SECONDS",
+    "upload_max_bytes": "GRIDPOINTS_UPLOAD_MAX_BYTES",
+}
+
+
+class SettingsError(Exception):
+    """The environment holds a value the platform cannot use."""
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Read the settings from `environ` (the process environment by default).
+
+    The embedded default needs nothing set: a SQLite file and a generated secret under
+    `./var/`. Overrides (used by tests and commands) win over the environment.
+    """
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {
+        field: env[name] for field, name in ENVIRONMENT.items() if env.get(name, "") != ""
+    }
+    if "org_level_names" in raw:
+        raw["org_level_names"] = [p.strip() for p in str(raw["org_level_names"]).split(",")]
+    raw.update(overrides)
+    var_dir = Path(str(raw.get("var_dir", "var"))).resolve()
+    raw["var_dir"] = var_dir
+    raw.setdefault("database_url", f"sqlite:///{var_dir / 'gridpoints.sqlite3'}")
+    raw["database_url"] = _normalise_database_url(str(raw["database_url"]))
+    if "secret_key" not in raw:
+        raw["secret_key"] = _kept_secret(var_dir)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid setting: {exc}") from exc
+    if settings.community_level_name not in settings.org_level_names:
+        raise SettingsError(
+            f"GRIDPOINTS_COMMUNITY_LEVEL_NAME {settings.community_level_name!r} is not one of "
+            f"GRIDPOINTS_ORG_LEVEL_NAMES {','.join(settings.org_level_names)}"
+        )
+    return settings
+
+
+def _normalise_database_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgres://" + url.removeprefix("postgresql://")
+    if not url.startswith(("sqlite:///", "postgres://")):
+        raise SettingsError(
+            "DATABASE_URL must start with sqlite:/// or postgres:// (got "
+            f"{url.split('://', 1)[0]}://...)"
+        )
+    return url
+
+
+def _kept_secret(var_dir: Path) -> str:
+    """The embedded secret: generated once, then read from `var/secret_key`."""
+    path = var_dir / "secret_key"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+        raise SettingsError(f"{path} is empty; delete it or set SECRET_KEY") from None
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret

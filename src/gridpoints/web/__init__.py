@@ -1,0 +1,1 @@
+"""The web edge: problem+json errors, health checks, OpenAPI, the static pages."""

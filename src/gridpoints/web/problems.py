@@ -1,0 +1,127 @@
+"""Every error leaves as `application/problem+json` (RFC 9457): `status`, `title`, `detail`,
+a machine `code`, and for bad input `errors`, one entry naming each bad field."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from gridpoints.errors import DomainError, FieldProblem
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_STATUS_CODES = {
+    400: ("Bad Request", "invalid", "请求有误"),
+    401: ("Unauthorized", "unauthorized", "请先登录"),
+    403: ("Forbidden", "forbidden", "没有权限"),
+    404: ("Not Found", "not_found", "对象不存在"),
+    405: ("Method Not Allowed", "method_not_allowed", "不支持此操作"),
+    409: ("Conflict", "conflict", "与当前状态冲突"),
+    413: ("Content Too Large", "too_large", "上传内容过大"),
+    415: ("Unsupported Media Type", "unsupported_media_type", "不支持的内容类型"),
+    429: ("Too Many Requests", "rate_limited", "尝试次数过多，请稍后再试"),
+    500: ("Internal Server Error", "internal", "服务器内部错误，请稍后再试"),
+    503: ("Service Unavailable", "unavailable", "服务暂不可用"),
+}
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An error response body."""
+
+    status: int
+    title: str
+    detail: str
+    code: str
+    type: str = "about:blank"
+    instance: str | None = None
+    errors: list[FieldProblem] = msgspec.field(default_factory=list)
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None = None,
+    *,
+    code: str | None = None,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    title, default_code, default_detail = _STATUS_CODES.get(status, ("Error", "error", "请求失败"))
+    body = Problem(
+        status=status,
+        title=title,
+        detail=detail or default_detail,
+        code=code or default_code,
+        instance=request.url.path,
+        errors=errors or [],
+    )
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
+    return problem(
+        request, exc.status, exc.detail, code=exc.code, errors=exc.problems, headers=exc.headers
+    )
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    headers = dict(exc.headers or {})
+    if isinstance(exc, ValidationException):
+        errors = _validation_problems(exc.extra)
+        detail = "；".join(f"{p.field}: {p.detail}" for p in errors) or "请求参数有误"
+        return problem(request, 400, detail, code="invalid", errors=errors)
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+        return problem(request, 401, headers=headers)
+    if exc.status_code >= 500:
+        log.error("server error on %s: %s", request.url.path, exc.detail)
+        return problem(request, exc.status_code, headers=headers)
+    known = exc.status_code in _STATUS_CODES
+    detail = None if known else exc.detail
+    return problem(request, exc.status_code, detail, headers=headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+_AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+
+
+def _validation_problems(extra: Any) -> list[FieldProblem]:
+    """Litestar reports each bad parameter as {message, key, source}; msgspec adds the JSON
+    path of a bad body field to its message (`... - at `$.phone``)."""
+    problems: list[FieldProblem] = []
+    for item in extra if isinstance(extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid value"))
+        field = str(item.get("key") or "")
+        match = _AT_PATH.search(message)
+        if match:
+            message = message[: match.start()]
+            path = match.group("path").lstrip(".")
+            field = re.sub(r"\[(\d+)\]", r".\1", path) or field or "body"
+        problems.append(FieldProblem(field=field or "body", detail=message))
+    return problems
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
