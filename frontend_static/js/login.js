@@ -1,0 +1,119 @@
+// Sign-in page: phone and password in, token stored, on to the "我的" page.
+import { getToken, signIn } from "./api.js";
+
+const TEXT = {
+  zh: {
+    title: "登录 - 网格积分",
+    appName: "网格积分",
+    tagline: "社区党建网格 · 志愿服务积分",
+    heading: "登录",
+    phoneLabel: "手机号",
+    phonePlaceholder: "请输入手机号",
+    passwordLabel: "密码",
+    passwordPlaceholder: "请输入密码",
+    showPassword: "显示密码",
+    submit: "登录",
+    submitting: "正在登录…",
+    help: "忘记密码或无法登录，请联系所在社区的网格长或管理员。",
+    needPhone: "请输入手机号。",
+    needPassword: "请输入密码。",
+    badPhone: "手机号格式不正确，请检查后重试。",
+    badInput: "填写的内容有误，请检查后重试。",
+    offline: "无法连接服务器，请检查网络后重试。",
+    tooMany: (seconds) => "尝试次数过多，请等待 " + seconds + " 秒后再试。",
+    waiting: (seconds) => "请等待 " + seconds + " 秒",
+    failed: "登录失败，请稍后再试。",
+  },
+};
+const t = TEXT.zh;
+
+const NEXT_PAGE = "me.html";
+
+if (getToken()) {
+  // replace(): the back button should not return to a sign-in form the user no longer needs.
+  location.replace(NEXT_PAGE);
+}
+
+document.title = t.title;
+for (const el of document.querySelectorAll("[data-text]")) {
+  el.textContent = t[el.getAttribute("data-text")];
+}
+
+const form = document.getElementById("sign-in");
+const phone = document.getElementById("phone");
+const password = document.getElementById("password");
+const showPassword = document.getElementById("show-password");
+const errorBox = document.getElementById("error");
+const submit = document.getElementById("submit");
+phone.placeholder = t.phonePlaceholder;
+password.placeholder = t.passwordPlaceholder;
+
+let waitUntil = 0;
+
+function showError(message, field) {
+  errorBox.textContent = message;
+  errorBox.hidden = false;
+  if (field) field.focus();
+}
+
+function setBusy(busy) {
+  submit.disabled = busy;
+  submit.textContent = busy ? t.submitting : t.submit;
+}
+
+// After a 429 the button counts down, so nobody keeps pressing it and extends the lock.
+function holdButton(seconds) {
+  waitUntil = Date.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.ceil((waitUntil - Date.now()) / 1000);
+    if (left <= 0) {
+      setBusy(false);
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = t.waiting(left);
+    setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+function explain(error) {
+  if (error.status === 0) return t.offline;
+  if (error.status === 429) {
+    return error.detail || t.tooMany(error.retryAfter || 60);
+  }
+  // The server's 400 texts name schema fields in English; say it in the page's words.
+  if (error.status === 400) {
+    const onPhone = error.errors.some((e) => e.field === "phone");
+    return onPhone ? t.badPhone : t.badInput;
+  }
+  return error.detail || t.failed;
+}
+
+showPassword.addEventListener("change", () => {
+  password.type = showPassword.checked ? "text" : "password";
+});
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (Date.now() < waitUntil) return;
+  errorBox.hidden = true;
+  const phoneValue = phone.value.trim();
+  if (!phoneValue) return showError(t.needPhone, phone);
+  if (!password.value) return showError(t.needPassword, password);
+
+  setBusy(true);
+  try {
+    await signIn(phoneValue, password.value);
+    location.replace(NEXT_PAGE);
+  } catch (error) {
+    setBusy(false);
+    if (!error || error.name !== "ApiError") {
+      showError(t.failed);
+      return;
+    }
+    // No focus here: on a phone the keyboard would pop up and cover the message.
+    showError(explain(error));
+    if (error.status === 429) holdButton(error.retryAfter || 60);
+  }
+});

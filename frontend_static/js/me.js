@@ -1,0 +1,143 @@
+// "我的" page: who the signed-in member is, where in the grid, and which roles they hold.
+import { clearToken, getMe, getToken } from "./api.js";
+
+const TEXT = {
+  zh: {
+    title: "我的 - 网格积分",
+    heading: "我的",
+    loading: "正在加载…",
+    retry: "重新加载",
+    offline: "无法连接服务器，请检查网络后点“重新加载”。",
+    failed: "加载失败，请稍后再试。",
+    gridLabel: "所在网格",
+    phoneLabel: "手机号",
+    employerLabel: "工作单位",
+    rolesHeading: "我的职务",
+    noRoles: "暂无职务",
+    registrationHeading: "双报到",
+    partnerLabel: "报到单位",
+    communityLabel: "报到社区",
+    reportedLabel: "报到日期",
+    stateLabel: "状态",
+    endedOn: (date) => "（" + date + " 结束）",
+    signOut: "退出登录",
+    categories: {
+      resident: "居民党员",
+      in_service: "在职党员",
+      retired: "离退休党员",
+      unemployed: "无职党员",
+      migrant: "流动党员",
+      volunteer: "志愿者",
+    },
+    roles: {
+      admin: "管理员",
+      committee_member: "评审委员",
+      branch_secretary: "支部书记",
+      grid_leader: "网格长",
+      building_head: "楼栋长",
+      unit_head: "单元长",
+      building_steward: "楼道管家",
+      volunteer: "志愿者",
+    },
+    statuses: { active: "在册", inactive: "停用", moved_out: "已迁出" },
+    registrationStates: { active: "生效", ended: "已结束" },
+  },
+};
+const t = TEXT.zh;
+
+const SIGN_IN_PAGE = "index.html";
+const PATH_SEPARATOR = " / ";
+
+const $ = (id) => document.getElementById(id);
+
+// A code the page has no word for yet still shows, rather than an empty space.
+const label = (words, code) => words[code] || code;
+
+document.title = t.title;
+for (const el of document.querySelectorAll("[data-text]")) {
+  el.textContent = t[el.getAttribute("data-text")];
+}
+
+function toSignIn() {
+  location.replace(SIGN_IN_PAGE);
+}
+
+// 13800000004 -> 138 0000 0004: easier to read aloud and check.
+function formatPhone(phone) {
+  return /^\d{11}$/.test(phone) ? phone.replace(/^(\d{3})(\d{4})(\d{4})$/, "$1 $2 $3") : phone;
+}
+
+function setText(id, text) {
+  $(id).textContent = text;
+}
+
+function renderRoles(roles) {
+  const list = $("roles");
+  list.textContent = "";
+  for (const role of roles) {
+    const item = document.createElement("li");
+    const name = document.createElement("strong");
+    name.textContent = label(t.roles, role.role);
+    const where = document.createElement("span");
+    where.className = "muted";
+    where.textContent = role.org_unit_name;
+    item.appendChild(name);
+    item.appendChild(where);
+    list.appendChild(item);
+  }
+  $("no-roles").hidden = roles.length > 0;
+}
+
+function renderRegistration(registration) {
+  $("registration").hidden = !registration;
+  if (!registration) return;
+  setText("reg-partner", registration.partner_unit_name);
+  setText("reg-community", registration.community_name);
+  setText("reg-reported", registration.reported_on);
+  setText(
+    "reg-state",
+    label(t.registrationStates, registration.state) +
+      (registration.ended_on ? t.endedOn(registration.ended_on) : ""),
+  );
+}
+
+function render(me) {
+  setText("name", me.name);
+  setText("category", label(t.categories, me.category));
+  $("status").hidden = me.status === "active";
+  setText("status", label(t.statuses, me.status));
+  setText("grid", me.org_unit_path.join(PATH_SEPARATOR));
+  setText("phone", formatPhone(me.phone));
+  $("employer-label").hidden = $("employer").hidden = !me.employer;
+  setText("employer", me.employer || "");
+  renderRoles(me.roles);
+  renderRegistration(me.registration);
+  $("profile").hidden = false;
+}
+
+async function load() {
+  $("failure").hidden = true;
+  $("loading").hidden = false;
+  try {
+    render(await getMe());
+  } catch (error) {
+    const status = error ? error.status : undefined;
+    if (status === 401) return toSignIn();
+    setText("failure-text", status === 0 ? t.offline : (error && error.detail) || t.failed);
+    $("failure").hidden = false;
+  } finally {
+    $("loading").hidden = true;
+  }
+}
+
+$("retry").addEventListener("click", load);
+$("sign-out").addEventListener("click", () => {
+  clearToken();
+  toSignIn();
+});
+
+if (getToken()) {
+  load();
+} else {
+  toSignIn();
+}

@@ -1,0 +1,113 @@
+"""Sign-in by phone and password, and which bearer tokens the API accepts."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from tests.conftest import bearer
+from tests.world import PASSWORD
+
+
+async def test_sign_in_returns_a_bearer_token_that_opens_the_me_page(client, world):
+    response = await client.post(
+        "/api/v1/auth/login", json={"phone": "139 0000 0002", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] > 0
+    assert body["member"]["id"] == world.leader_a
+    me = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert me.status_code == 200
+    assert me.json()["name"] == "网格长甲"
+    assert [r["role"] for r in me.json()["roles"]] == ["grid_leader"]
+    assert me.json()["roles"][0]["org_unit_name"] == "甲片区"
+    assert me.json()["org_unit_path"] == ["测试街道", "测试社区", "甲片区", "甲一小区", "1号楼", "1单元"]
+
+
+async def test_wrong_password_and_unknown_phone_get_the_same_401(client, world):
+    wrong = await client.post(
+        "/api/v1/auth/login", json={"phone": world.phones["leader_a"], "password": "nope-nope"}
+    )
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"phone": "13711112222", "password": PASSWORD}
+    )
+    no_password = await client.post(
+        "/api/v1/auth/login", json={"phone": world.phones["member_b"], "password": PASSWORD}
+    )
+    assert wrong.status_code == unknown.status_code == no_password.status_code == 401
+    assert wrong.headers["content-type"].startswith("application/problem+json")
+    assert wrong.json()["detail"] == unknown.json()["detail"] == no_password.json()["detail"]
+
+
+def _token(settings, **claims) -> str:
+    now = datetime.now(UTC)
+    payload = {
+        "sub": "1",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+        "aud": settings.token_audience,
+        "iss": "gridpoints",
+    }
+    payload.update(claims)
+    return jwt.encode(payload, settings.secret_key, algorithm="HS256")
+
+
+def _unsigned(payload: dict) -> str:
+    import base64
+    import json
+
+    def part(data: dict) -> str:
+        raw = json.dumps(data).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda s, m: _unsigned({"sub": str(m), "aud": s.token_audience,
+                                             "iss": "gridpoints", "exp": time.time() + 3600}),
+                     id="alg-none"),
+        pytest.param(lambda s, m: _token(s, sub=str(m), aud="someone-else"), id="wrong-audience"),
+        pytest.param(lambda s, m: _token(s, sub=str(m), iss="elsewhere"), id="wrong-issuer"),
+        pytest.param(lambda s, m: _token(s, sub=str(m))[:-4] + "AAAA", id="bad-signature"),
+        pytest.param(
+            lambda s, m: jwt.encode({"sub": str(m), "aud": s.token_audience, "iss": "gridpoints",
+                                     "exp": time.time() + 3600}, "another-secret-key-000000000000",
+                                    algorithm="HS256"),
+            id="other-secret",
+        ),
+        pytest.param(lambda s, m: _token(s, sub=str(m), exp=int(time.time()) - 10), id="expired"),
+        pytest.param(lambda s, m: "not-a-jwt", id="garbage"),
+    ],
+)
+async def test_tokens_that_must_not_pass_get_401(client, world, settings, make_token):
+    good = _token(settings, sub=str(world.leader_a))
+    assert (
+        await client.get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
+    ).status_code == 200
+    response = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {make_token(settings, world.leader_a)}"}
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_deactivated_member_token_stops_working(client, world):
+    headers = bearer(client, world.leader_a)
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    patched = await client.patch(
+        f"/api/v1/members/{world.leader_a}",
+        json={"status": "inactive"},
+        headers=bearer(client, world.admin),
+    )
+    assert patched.status_code == 200
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 401
