@@ -14,12 +14,13 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
-import pytest
 import httpx
+import pytest
 from litestar import Litestar
 
 from gridpoints.app import create_app
@@ -96,7 +97,7 @@ async def _execute(url: str, statement: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session."""
     name = f"gridpoints_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
@@ -105,7 +106,8 @@ def postgres_url() -> Iterator[str]:
         service_missing("PostgreSQL", str(exc))
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        run_apart(migrate(db_engine.make_engine(make_settings(Path("."), url))))
+        var_dir = tmp_path_factory.mktemp("postgres-var")
+        run_apart(migrate(db_engine.make_engine(make_settings(var_dir, url))))
         yield url
     finally:
         run_apart(
@@ -162,27 +164,38 @@ class ApiClient(httpx.AsyncClient):
         self.app = app
 
 
-@pytest.fixture
-async def client(settings: Settings, db: Any) -> AsyncIterator[ApiClient]:
-    app = create_app(settings)
+@asynccontextmanager
+async def serving(app: Litestar) -> AsyncIterator[ApiClient]:
+    """Run the app's lifespan (engine, pool, job queue) around a client bound to it.
+
+    The lifespan is entered and left inside one task of its own: its cancel scope must not
+    change tasks, and pytest-asyncio may finish a fixture in another task than it began.
+    """
     started, stopping = asyncio.Event(), asyncio.Event()
 
     async def run_lifespan() -> None:
-        # Enter and leave the lifespan in one task: its cancel scope must not change tasks.
         async with app.lifespan():
             started.set()
             await stopping.wait()
 
     lifespan = asyncio.create_task(run_lifespan())
-    await asyncio.wait([lifespan, asyncio.create_task(started.wait())], return_when="FIRST_COMPLETED")
+    waiting = asyncio.create_task(started.wait())
+    await asyncio.wait([lifespan, waiting], return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
     if lifespan.done():
-        lifespan.result()
+        lifespan.result()  # start-up failed: raise its error here
     try:
         async with ApiClient(app) as api:
             yield api
     finally:
         stopping.set()
         await lifespan
+
+
+@pytest.fixture
+async def client(settings: Settings, db: Any) -> AsyncIterator[ApiClient]:
+    async with serving(create_app(settings)) as api:
+        yield api
     # The app closed its own engine; keep the tables bound to the test's open engine.
     db_engine.use_engine(db)
 

@@ -21,14 +21,19 @@ async def test_sign_in_returns_a_bearer_token_that_opens_the_me_page(client, wor
     assert body["token_type"] == "bearer"
     assert body["expires_in"] > 0
     assert body["member"]["id"] == world.leader_a
-    me = await client.get(
-        "/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"}
-    )
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert me.json()["name"] == "网格长甲"
     assert [r["role"] for r in me.json()["roles"]] == ["grid_leader"]
     assert me.json()["roles"][0]["org_unit_name"] == "甲片区"
-    assert me.json()["org_unit_path"] == ["测试街道", "测试社区", "甲片区", "甲一小区", "1号楼", "1单元"]
+    assert me.json()["org_unit_path"] == [
+        "测试街道",
+        "测试社区",
+        "甲片区",
+        "甲一小区",
+        "1号楼",
+        "1单元",
+    ]
 
 
 async def test_wrong_password_and_unknown_phone_get_the_same_401(client, world):
@@ -73,16 +78,31 @@ def _unsigned(payload: dict) -> str:
 @pytest.mark.parametrize(
     "make_token",
     [
-        pytest.param(lambda s, m: _unsigned({"sub": str(m), "aud": s.token_audience,
-                                             "iss": "gridpoints", "exp": time.time() + 3600}),
-                     id="alg-none"),
+        pytest.param(
+            lambda s, m: _unsigned(
+                {
+                    "sub": str(m),
+                    "aud": s.token_audience,
+                    "iss": "gridpoints",
+                    "exp": time.time() + 3600,
+                }
+            ),
+            id="alg-none",
+        ),
         pytest.param(lambda s, m: _token(s, sub=str(m), aud="someone-else"), id="wrong-audience"),
         pytest.param(lambda s, m: _token(s, sub=str(m), iss="elsewhere"), id="wrong-issuer"),
         pytest.param(lambda s, m: _token(s, sub=str(m))[:-4] + "AAAA", id="bad-signature"),
         pytest.param(
-            lambda s, m: jwt.encode({"sub": str(m), "aud": s.token_audience, "iss": "gridpoints",
-                                     "exp": time.time() + 3600}, "another-secret-key-000000000000",
-                                    algorithm="HS256"),
+            lambda s, m: jwt.encode(
+                {
+                    "sub": str(m),
+                    "aud": s.token_audience,
+                    "iss": "gridpoints",
+                    "exp": time.time() + 3600,
+                },
+                "another-secret-key-0000000000000000",
+                algorithm="HS256",
+            ),
             id="other-secret",
         ),
         pytest.param(lambda s, m: _token(s, sub=str(m), exp=int(time.time()) - 10), id="expired"),
