@@ -1,0 +1,189 @@
+"""Object-level authorization: the grid leader of grid A walks every object route of the app
+against objects of the sibling grid B and learns nothing, not even that they exist.
+
+The walk is built from the app's own routes, so a route added later is walked too; a new path
+parameter with no grid-B object in `_objects_of_b` fails the test until one is named.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from gridpoints.audit.tables import AuditEntry
+from gridpoints.members import registration, services
+from gridpoints.members.schemas import MemberCreate, PairingIn
+from gridpoints.members.vocab import Category
+from tests.conftest import bearer
+from tests.world import SYSTEM
+
+NONEXISTENT = 987_654_321
+# Parametrised routes that hold no org-scoped object.
+NOT_OBJECT_ROUTES = {"/{file_path:path}", "/schema/{path:str}"}
+PARAM = re.compile(r"\{(\w+):\w+\}")
+
+
+async def _objects_of_b(world, settings) -> dict[str, int]:
+    """For each path parameter, an object that lives in grid B (all ids of one chain)."""
+    in_service_b = await services.create_member(
+        SYSTEM,
+        MemberCreate(
+            name="在职乙",
+            phone="13900000016",
+            category=Category.IN_SERVICE,
+            org_unit_id=world.units["B1-B1-U1"],
+            partner_unit_id=world.partner_b,
+        ),
+        settings,
+    )
+    pairing_b = await registration.create_pairing(
+        SYSTEM,
+        world.partner_b,
+        PairingIn(
+            community_id=world.units["C"], agreement="乙片区共建", signed_on=date(2026, 3, 1)
+        ),
+        settings,
+    )
+    assert in_service_b.registration is not None
+    return {
+        "unit_id": world.units["B"],
+        "member_id": in_service_b.id,
+        "registration_id": in_service_b.registration.id,
+        "role_id": world.role_b,
+        "partner_id": world.partner_b,
+        "pairing_id": pairing_b.id,
+        "job_id": world.job_b,
+    }
+
+
+def _bodies(world) -> dict[tuple[str, str], dict]:
+    """A valid body for each write, so validation (422) cannot hide the access check."""
+    a = world.units["A"]
+    return {
+        ("PATCH", "/api/v1/members/{member_id:int}"): {"name": "改个名字"},
+        ("POST", "/api/v1/members/{member_id:int}/password"): {"password": "new-password-123"},
+        ("POST", "/api/v1/members/{member_id:int}/roles"): {"role": "volunteer", "org_unit_id": a},
+        ("POST", "/api/v1/members/{member_id:int}/registrations"): {"reported_on": "2026-05-01"},
+        (
+            "POST",
+            "/api/v1/members/{member_id:int}/registrations/{registration_id:int}/end",
+        ): {"ended_on": "2026-06-30"},
+        ("POST", "/api/v1/partner-units/{partner_id:int}/pairings"): {
+            "community_id": world.units["C"],
+            "agreement": "新的共建协议",
+            "signed_on": "2026-05-01",
+        },
+        (
+            "POST",
+            "/api/v1/partner-units/{partner_id:int}/pairings/{pairing_id:int}/end",
+        ): {"ended_on": "2026-06-30"},
+    }
+
+
+def _object_routes(app) -> list[tuple[str, str, list[str]]]:
+    routes = []
+    for route in app.routes:
+        if route.path in NOT_OBJECT_ROUTES:
+            continue
+        params = PARAM.findall(route.path)
+        if not params:
+            continue
+        for handler in route.route_handlers:
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                routes.append((method, route.path, params))
+    return routes
+
+
+def _without_instance(response) -> dict:
+    """The problem body without `instance`, which echoes the URL asked for."""
+    return {k: v for k, v in response.json().items() if k != "instance"}
+
+
+def _url(template: str, ids: dict[str, int]) -> str:
+    return PARAM.sub(lambda m: str(ids[m.group(1)]), template)
+
+
+async def test_a_grid_leader_learns_nothing_of_a_sibling_grid_through_any_object_route(
+    client, world, settings
+):
+    objects_b = await _objects_of_b(world, settings)
+    bodies = _bodies(world)
+    headers = bearer(client, world.leader_a)
+    routes = _object_routes(client.app)
+    assert len(routes) >= 15, routes
+    unmapped = {p for _, _, params in routes for p in params if p not in objects_b}
+    assert not unmapped, f"name a grid-B object for path parameters {unmapped} in this test"
+    audit_rows = await AuditEntry.count()
+    walked = []
+    for method, template, params in routes:
+        body = bodies.get((method, template))
+        if method in ("POST", "PATCH", "PUT"):
+            assert body is not None, f"give {method} {template} a valid body in _bodies()"
+        nowhere = {p: NONEXISTENT for p in params}
+        sibling = await client.request(
+            method, _url(template, objects_b), json=body, headers=headers
+        )
+        missing = await client.request(method, _url(template, nowhere), json=body, headers=headers)
+        where = f"{method} {template}"
+        assert sibling.status_code == 404, f"{where}: {sibling.status_code} {sibling.text}"
+        assert missing.status_code == 404, f"{where}: {missing.status_code} {missing.text}"
+        assert _without_instance(sibling) == _without_instance(missing), (
+            f"{where} tells B's object from a missing one"
+        )
+        assert set(sibling.headers) == set(missing.headers), where
+        walked.append(where)
+    assert await AuditEntry.count() == audit_rows, "a refused request changed something"
+    # The leader can reach their own grid through the same routes: the walk is not vacuous.
+    own = await client.get(f"/api/v1/members/{world.member_a}", headers=headers)
+    assert own.status_code == 200
+    assert len(walked) == len(routes)
+
+
+async def test_list_filters_naming_a_sibling_grid_answer_like_an_unknown_unit(client, world):
+    headers = bearer(client, world.leader_a)
+    for path, param in [("/api/v1/members", "org_unit_id"), ("/api/v1/org-units", "parent_id")]:
+        sibling = await client.get(path, params={param: world.units["B"]}, headers=headers)
+        missing = await client.get(path, params={param: NONEXISTENT}, headers=headers)
+        # Either both are "not found" or both are an empty page: no hint either way.
+        assert sibling.status_code == missing.status_code, (path, sibling.text, missing.text)
+        if sibling.status_code == 200:
+            assert sibling.json() == missing.json()
+            assert sibling.json()["items"] == []
+        else:
+            assert sibling.status_code == 404, (path, sibling.text)
+            assert _without_instance(sibling) == _without_instance(missing)
+
+
+async def test_unfiltered_lists_of_a_grid_leader_hold_nothing_of_the_sibling_grid(
+    client, world, settings
+):
+    objects_b = await _objects_of_b(world, settings)
+    headers = bearer(client, world.leader_a)
+    members = (await client.get("/api/v1/members", headers=headers)).json()
+    member_ids = {m["id"] for m in members["items"]}
+    assert world.member_a in member_ids
+    assert not member_ids & {world.member_b, world.leader_b, objects_b["member_id"]}
+    units = (await client.get("/api/v1/org-units", headers=headers)).json()
+    unit_ids = {u["id"] for u in units["items"]}
+    assert world.units["A"] in unit_ids
+    b_units = {world.units[k] for k in ("B", "B1", "B1-B1", "B1-B1-U1")}
+    assert not unit_ids & b_units
+    partners = (await client.get("/api/v1/partner-units", headers=headers)).json()
+    assert world.partner_b not in {p["id"] for p in partners["items"]}
+    audit = await client.get("/api/v1/audit-log", headers=headers)
+    if audit.status_code == 200:
+        seen = {(e["object_type"], e["object_id"]) for e in audit.json()}
+        assert ("member", world.member_b) not in seen
+    else:
+        assert audit.status_code in (403, 404)
+    everything = " ".join(
+        r.text
+        for r in [
+            await client.get("/api/v1/members", headers=headers),
+            await client.get("/api/v1/org-units", headers=headers),
+            await client.get("/api/v1/partner-units", headers=headers),
+            await client.get("/api/v1/me", headers=headers),
+        ]
+    )
+    assert world.phones["member_b"] not in everything
+    assert "居民乙" not in everything
