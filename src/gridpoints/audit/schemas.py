@@ -17,6 +17,6 @@ class AuditEntryOut(msgspec.Struct):
     object_type: str
     object_id: int | None
     org_unit_id: int | None
-    before: Any | None
-    after: Any | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
     hash: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 from arq import ArqRedis, create_pool
@@ -34,6 +34,8 @@ def arq_job_id(job_id: int) -> str:
     return f"gridpoints-job-{job_id}"
 
 
+# Checkable at run time: handlers receive the queue as a typed dependency, which is validated.
+@runtime_checkable
 class JobQueue(Protocol):
     async def submit(self, job_id: int) -> None: ...
 

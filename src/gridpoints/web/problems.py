@@ -87,7 +87,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         headers.setdefault("WWW-Authenticate", "Bearer")
         return problem(request, 401, headers=headers)
     if exc.status_code >= 500:
-        log.error("server error on %s: %s", request.url.path, exc.detail)
+        log.error("server error on %s: %s", request.url.path, exc.detail, exc_info=exc)
         return problem(request, exc.status_code, headers=headers)
     known = exc.status_code in _STATUS_CODES
     detail = None if known else exc.detail
