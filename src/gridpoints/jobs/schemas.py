@@ -15,7 +15,7 @@ class JobOut(msgspec.Struct):
     kind: str
     status: JobStatus
     progress: int
-    result: Any | None
+    result: dict[str, Any] | None
     error: str | None
     attempts: int
     created_at: datetime
