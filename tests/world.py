@@ -1,11 +1,11 @@
 """A small world for tests, built through the services as the platform itself would:
 
-    测试街道 R
-    └── 测试社区 C                  admin (admin on C), partner unit P (+ pairing with C)
-        ├── 甲片区 A                leader_a (grid_leader), viewer_a (volunteer role)
-        │   └── 甲一小区 A1 └── 1号楼 A1-B1 └── 1单元 A1-B1-U1   member_a (in-service, employer P)
-        └── 乙片区 B                leader_b (grid_leader), partner unit PB registered at B
-            └── 乙一小区 B1 └── 1号楼 B1-B1 └── 1单元 B1-B1-U1   member_b (resident)
+测试街道 R
+└── 测试社区 C                  admin (admin on C), partner unit P (+ pairing with C)
+    ├── 甲片区 A                leader_a (grid_leader), viewer_a (volunteer role)
+    │   └── 甲一小区 A1 └── 1号楼 A1-B1 └── 1单元 A1-B1-U1   member_a (in-service, employer P)
+    └── 乙片区 B                leader_b (grid_leader), partner unit PB registered at B
+        └── 乙一小区 B1 └── 1号楼 B1-B1 └── 1单元 B1-B1-U1   member_b (resident)
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ async def build_world(settings: Settings) -> World:
             await create_units_bulk(SYSTEM, [UnitSpec(units[parent], name, code, level_name)])
         )
     partner = await registration.create_partner(
-        SYSTEM, PartnerUnitIn(name="测试供电公司党委", kind=PartnerKind.ENTERPRISE, org_unit_id=units["C"])
+        SYSTEM,
+        PartnerUnitIn(name="测试供电公司党委", kind=PartnerKind.ENTERPRISE, org_unit_id=units["C"]),
     )
     partner_b = await registration.create_partner(
         SYSTEM, PartnerUnitIn(name="乙片区共建单位", kind=PartnerKind.OTHER, org_unit_id=units["B"])
@@ -104,7 +105,11 @@ async def build_world(settings: Settings) -> World:
     leader_b = await member("leader_b", "网格长乙", "B1-B1-U1", Category.RETIRED, password=PASSWORD)
     viewer_a = await member("viewer_a", "志愿者甲", "A1-B1-U1", Category.VOLUNTEER)
     member_a = await member(
-        "member_a", "在职甲", "A1-B1-U1", Category.IN_SERVICE, partner_unit_id=partner.id,
+        "member_a",
+        "在职甲",
+        "A1-B1-U1",
+        Category.IN_SERVICE,
+        partner_unit_id=partner.id,
         employer="测试供电公司",
     )
     member_b = await member("member_b", "居民乙", "B1-B1-U1", Category.RESIDENT)
@@ -120,7 +125,10 @@ async def build_world(settings: Settings) -> World:
     registration_a = (await registration.registrations_of(SYSTEM, member_a))[0]
     leader_b_actor = Principal(member_id=leader_b, name="网格长乙")
     job_b = await start_job(
-        _NoQueue(), leader_b_actor, "members.import", {"org_unit_id": units["B"]},
+        _NoQueue(),
+        leader_b_actor,
+        "members.import",
+        {"org_unit_id": units["B"]},
         org_unit_id=units["B"],
     )
     return World(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
+Positive = Annotated[int, msgspec.Meta(gt=0)]
 DEFAULT_LEVEL_NAMES = ("街道", "社区", "片区", "小区", "楼栋", "单元")
 
 
@@ -21,19 +23,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str
     redis_url: str | None = None
     secret_key: str
-    token_ttl_seconds: int = 8 * 3600
+    token_ttl_seconds: Positive = 8 * 3600
     token_audience: str = "gridpoints"
     timezone: str = "Asia/Shanghai"
     org_level_names: tuple[str, ...] = DEFAULT_LEVEL_NAMES
     community_level_name: str = "社区"
     login_limit_per_phone: str = "5/minute"
     login_limit_per_address: str = "30/minute"
-    job_timeout_seconds: int = 600
+    job_timeout_seconds: Positive = 600
     job_queue_name: str = "gridpoints:jobs"
-    db_pool_min_size: int = 1
-    db_pool_max_size: int = 10
-    sqlite_busy_timeout_seconds: float = 30.0
-    upload_max_bytes: int = 10 * 1024 * 1024
+    db_pool_min_size: Positive = 1
+    db_pool_max_size: Positive = 10
+    sqlite_busy_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    upload_max_bytes: Positive = 10 * 1024 * 1024
 
     @property
     def uses_sqlite(self) -> bool:
@@ -103,13 +105,22 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise SettingsError(f"invalid setting: {exc}") from exc
+        raise SettingsError(_named(exc)) from exc
     if settings.community_level_name not in settings.org_level_names:
         raise SettingsError(
             f"GRIDPOINTS_COMMUNITY_LEVEL_NAME {settings.community_level_name!r} is not one of "
             f"GRIDPOINTS_ORG_LEVEL_NAMES {','.join(settings.org_level_names)}"
         )
     return settings
+
+
+def _named(exc: msgspec.ValidationError) -> str:
+    """The validation error in the operator's terms: the variable, not the field."""
+    message, _, where = str(exc).rpartition(" - at `$.")
+    field = where.rstrip("`").split(".")[0].split("[")[0]
+    if not message or field not in ENVIRONMENT:
+        return f"invalid setting: {exc}"
+    return f"{ENVIRONMENT[field]}: {message}"
 
 
 def _normalise_database_url(url: str) -> str:
