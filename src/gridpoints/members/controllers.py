@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.params import JSONBody, MultipartBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from gridpoints.jobs.schemas import JobStarted
 from gridpoints.members import registration, services
+from gridpoints.members.export import XLSX_MEDIA_TYPE, exported_members, members_workbook
 from gridpoints.members.imports import start_import
 from gridpoints.members.schemas import (
     EndIn,
@@ -64,6 +66,27 @@ class MemberController(Controller):
     ) -> Page[MemberOut]:
         return await services.list_members(
             actor, org_unit_id=org_unit_id, category=category, q=q, limit=limit, offset=offset
+        )
+
+    @get(
+        "/export.xlsx",
+        operation_id="exportMembers",
+        summary="Members within the caller's grids as a spreadsheet (phones masked as in the list)",
+        media_type=XLSX_MEDIA_TYPE,
+        responses=problems(400, 404),
+    )
+    async def export_members(
+        self,
+        actor: Actor,
+        org_unit_id: IdQuery = None,
+        category: Annotated[Category | None, QueryParameter()] = None,
+    ) -> Response[bytes]:
+        members = await exported_members(actor, org_unit_id=org_unit_id, category=category)
+        content = await asyncio.to_thread(members_workbook, members)
+        return Response(
+            content,
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": "attachment; filename*=UTF-8''members.xlsx"},
         )
 
     @post(

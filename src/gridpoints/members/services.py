@@ -13,6 +13,7 @@ from gridpoints.auth.passwords import hash_password
 from gridpoints.auth.permissions import Capability, may_appoint
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import local_today, utcnow
+from gridpoints.db.engine import is_postgres
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid
@@ -81,7 +82,9 @@ async def list_members(
 
 def _search(actor: Principal, q: str):
     """By name; by phone digits only among members whose numbers the caller may see."""
-    by_name = Member.name.ilike(f"%{q}%")
+    # SQLite's LIKE already ignores ASCII case; ILIKE is PostgreSQL's spelling of it.
+    pattern = f"%{q}%"
+    by_name = Member.name.ilike(pattern) if is_postgres() else Member.name.like(pattern)
     if not q.isdigit():
         return by_name
     managed = within(Member.org_unit._.path, actor.scopes(Capability.MANAGE_MEMBERS))
