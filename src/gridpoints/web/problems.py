@@ -89,6 +89,13 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if exc.status_code >= 500:
         log.error("server error on %s: %s", request.url.path, exc.detail, exc_info=exc)
         return problem(request, exc.status_code, headers=headers)
+    if exc.status_code == 400:
+        # Litestar's own 400s are about the request body (malformed JSON, bad multipart).
+        problem_text = (
+            "请求内容格式有误（应为 JSON）" if "JSON" in str(exc.detail) else "请求内容有误"
+        )
+        body_problem = FieldProblem(field="body", detail=problem_text, pointer="#")
+        return problem(request, 400, problem_text, errors=[body_problem], headers=headers)
     known = exc.status_code in _STATUS_CODES
     detail = None if known else exc.detail
     return problem(request, exc.status_code, detail, headers=headers)
