@@ -131,7 +131,10 @@ async def test_a_worker_killed_mid_import_leaves_a_job_that_completes_once(
         final = await _wait_for(job_id, lambda r: r["status"] in ("succeeded", "failed"), log)
     finally:
         await queue.close()
-        await redis.delete(*await redis.keys(f"{worker_env['GRIDPOINTS_JOB_QUEUE']}*") or ["-"])
+        # arq keeps job and result keys beside the queue; all of them carry the queue's name.
+        leftovers = await redis.keys(f"*{worker_env['GRIDPOINTS_JOB_QUEUE']}*")
+        if leftovers:
+            await redis.delete(*leftovers)
         await redis.aclose()
 
     assert final["status"] == "succeeded", final["error"]

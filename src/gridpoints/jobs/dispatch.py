@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 ARQ_FUNCTION = "run_job"
 
 
-def arq_job_id(job_id: int) -> str:
-    return f"gridpoints-job-{job_id}"
+def arq_job_id(queue_name: str, job_id: int) -> str:
+    """arq's id for our job. arq keeps job and result keys outside the queue, so the queue
+    name is part of it: deployments (or test runs) sharing one Redis never collide."""
+    return f"{queue_name}:job:{job_id}"
 
 
 # Checkable at run time: handlers receive the queue as a typed dependency, which is validated.
@@ -57,9 +59,16 @@ class ArqQueue:
 
     async def submit(self, job_id: int) -> None:
         # The arq job id is derived from ours, so a second hand-over of a queued job is ignored.
-        await self.pool.enqueue_job(
-            ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id), _queue_name=self.queue_name
+        queued = await self.pool.enqueue_job(
+            ARQ_FUNCTION,
+            job_id,
+            _job_id=arq_job_id(self.queue_name, job_id),
+            _queue_name=self.queue_name,
         )
+        if queued is None:
+            # Already queued or running, or its arq result is still kept: nothing to do; the
+            # database row stays the truth and the worker's start-up resubmits what is stale.
+            log.info("job %s is already known to arq", job_id)
 
     async def close(self) -> None:
         await self.pool.aclose()
