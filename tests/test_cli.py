@@ -152,3 +152,27 @@ def test_a_bad_setting_stops_a_command_naming_the_variable(tmp_path, variable):
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert variable in done.stderr
+
+
+def test_bootstrap_starts_a_real_deployment_once(tmp_path):
+    assert gridpoints(tmp_path, "migrate").returncode == 0
+    args = [
+        "bootstrap",
+        "--top-name",
+        "青山街道",
+        "--community-name",
+        "青山社区",
+        "--admin-name",
+        "王管理",
+        "--admin-phone",
+        "13812345678",
+    ]
+    env = _env(GRIDPOINTS_ADMIN_PASSWORD="first-admin-pass")
+    first = gridpoints(tmp_path, *args, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "已初始化" in first.stdout
+    second = gridpoints(tmp_path, *args, env=env)
+    assert second.returncode == 1
+    assert "已有网格数据" in second.stderr
+    short = gridpoints(tmp_path, *args, env=_env(GRIDPOINTS_ADMIN_PASSWORD="x"))
+    assert short.returncode == 1 and "Traceback" not in short.stderr

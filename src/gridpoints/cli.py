@@ -96,6 +96,42 @@ def _print_accounts(report: Any) -> None:
 
 
 @main.command()
+@click.option("--top-name", required=True, help="The top of the tree, e.g. a sub-district.")
+@click.option("--community-name", required=True, help="The first community under it.")
+@click.option("--admin-name", required=True)
+@click.option("--admin-phone", required=True)
+@click.password_option(
+    "--admin-password",
+    envvar="GRIDPOINTS_ADMIN_PASSWORD",
+    help="Asked for when not given (or set GRIDPOINTS_ADMIN_PASSWORD).",
+)
+def bootstrap(
+    top_name: str, community_name: str, admin_name: str, admin_phone: str, admin_password: str
+) -> None:
+    """Start a real deployment: the top unit, one community and its first admin."""
+    from gridpoints.bootstrap import BootstrapIn
+    from gridpoints.bootstrap import bootstrap as run_bootstrap
+    from gridpoints.errors import DomainError
+
+    settings = _settings()
+    data = BootstrapIn(
+        top_name=top_name,
+        community_name=community_name,
+        admin_name=admin_name,
+        admin_phone=admin_phone,
+        admin_password=admin_password,
+    )
+    try:
+        done = _with_database(settings, lambda: run_bootstrap(settings, data))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(
+        f"已初始化：{top_name} (#{done.top_id}) / {community_name} (#{done.community_id})，"
+        f"管理员 #{done.admin_id} 可用手机号登录"
+    )
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="API processes.")
