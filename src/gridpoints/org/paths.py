@@ -30,9 +30,10 @@ def ancestor_ids(path: str) -> list[int]:
 
 
 def minimal_scopes(paths: list[str]) -> list[str]:
-    """Drop every path that another path in the list already covers."""
+    """Drop every path that another path in the list already covers; the rest in order."""
     kept: list[str] = []
-    for path in sorted(set(paths), key=len):
+    # Shorter first, so a covering path is kept before the paths it covers.
+    for path in sorted(set(paths), key=lambda p: (len(p), p)):
         if not any(covers(scope, path) for scope in kept):
             kept.append(path)
-    return kept
+    return sorted(kept)
