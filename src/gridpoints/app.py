@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.datastructures import State
 
+from gridpoints.activities.controllers import ActivityController
 from gridpoints.audit.controllers import AuditController
 from gridpoints.auth.controllers import AuthController
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.tokens import TokenIssuer, build_jwt_auth
+from gridpoints.checkins.controllers import CheckInController
 from gridpoints.db import engine as db_engine
 from gridpoints.jobs.controllers import JobController
 from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrgUnitController,
             MemberController,
             PartnerUnitController,
+            ActivityController,
+            CheckInController,
             JobController,
             AuditController,
             static_pages(),

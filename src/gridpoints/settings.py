@@ -14,6 +14,8 @@ from typing import Annotated
 
 import msgspec
 
+from gridpoints.activities.vocab import DEFAULT_CATEGORY_LABELS as DEFAULT_ACTIVITY_CATEGORIES
+
 Positive = Annotated[int, msgspec.Meta(gt=0)]
 DEFAULT_LEVEL_NAMES = ("街道", "社区", "片区", "小区", "楼栋", "单元")
 
@@ -36,6 +38,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max_size: Positive = 10
     sqlite_busy_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     upload_max_bytes: Positive = 10 * 1024 * 1024
+    activity_categories: tuple[str, ...] = tuple(DEFAULT_ACTIVITY_CATEGORIES)
+    checkin_slot_seconds: Positive = 30
+    checkin_grace_minutes: Annotated[int, msgspec.Meta(ge=0)] = 30
+    checkin_max_queue_hours: Positive = 24
+    checkin_max_speed_kmh: Positive = 120
 
     @property
     def uses_sqlite(self) -> bool:
@@ -76,6 +83,11 @@ ENVIRONMENT = {
     "db_pool_max_size": "GRIDPOINTS_DB_POOL_MAX_SIZE",
     "sqlite_busy_timeout_seconds": "GRIDPOINTS_SQLITE_BUSY_TIMEOUT_SECONDS",
     "upload_max_bytes": "GRIDPOINTS_UPLOAD_MAX_BYTES",
+    "activity_categories": "GRIDPOINTS_ACTIVITY_CATEGORIES",
+    "checkin_slot_seconds": "GRIDPOINTS_CHECKIN_SLOT_SECONDS",
+    "checkin_grace_minutes": "GRIDPOINTS_CHECKIN_GRACE_MINUTES",
+    "checkin_max_queue_hours": "GRIDPOINTS_CHECKIN_MAX_QUEUE_HOURS",
+    "checkin_max_speed_kmh": "GRIDPOINTS_CHECKIN_MAX_SPEED_KMH",
 }
 
 
@@ -93,8 +105,9 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
     raw: dict[str, object] = {
         field: env[name] for field, name in ENVIRONMENT.items() if env.get(name, "") != ""
     }
-    if "org_level_names" in raw:
-        raw["org_level_names"] = [p.strip() for p in str(raw["org_level_names"]).split(",")]
+    for listed in ("org_level_names", "activity_categories"):
+        if listed in raw:
+            raw[listed] = [p.strip() for p in str(raw[listed]).split(",") if p.strip()]
     raw.update(overrides)
     var_dir = Path(str(raw.get("var_dir", "var"))).resolve()
     raw["var_dir"] = var_dir

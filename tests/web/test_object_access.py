@@ -8,9 +8,16 @@ parameter with no grid-B object in `_objects_of_b` fails the test until one is n
 from __future__ import annotations
 
 import re
-from datetime import date
+import uuid
+from datetime import date, timedelta
 
+from gridpoints.activities.schemas import ActivityIn
+from gridpoints.activities.services import create_activity, current_code
 from gridpoints.audit.tables import AuditEntry
+from gridpoints.auth.services import load_principal
+from gridpoints.checkins.schemas import CheckInIn
+from gridpoints.checkins.services import check_in
+from gridpoints.clock import utcnow
 from gridpoints.members import registration, services
 from gridpoints.members.schemas import MemberCreate, PairingIn
 from gridpoints.members.vocab import Category
@@ -45,7 +52,10 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
         settings,
     )
     assert in_service_b.registration is not None
+    activity_b, checkin_b = await _activity_and_checkin_of_b(world, settings)
     return {
+        "activity_id": activity_b,
+        "checkin_id": checkin_b,
         "unit_id": world.units["B"],
         "member_id": in_service_b.id,
         "registration_id": in_service_b.registration.id,
@@ -56,10 +66,43 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
     }
 
 
+async def _activity_and_checkin_of_b(world, settings) -> tuple[int, int]:
+    now = utcnow()
+    leader_b = await load_principal(world.leader_b)
+    member_b = await load_principal(world.member_b)
+    assert leader_b is not None and member_b is not None
+    activity = await create_activity(
+        leader_b,
+        ActivityIn(
+            org_unit_id=world.units["B"],
+            title="乙片区活动",
+            category="resident_service",
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=1),
+            lat=30.0,
+            lng=120.0,
+        ),
+        settings,
+    )
+    code = await current_code(leader_b, activity.id, settings, "http://test", now)
+    checkin, _ = await check_in(
+        member_b,
+        CheckInIn(
+            client_id=uuid.uuid4(), activity_id=activity.id, token=code.token, lat=30.0, lng=120.0
+        ),
+        settings,
+        now,
+    )
+    return activity.id, checkin.id
+
+
 def _bodies(world) -> dict[tuple[str, str], dict]:
     """A valid body for each write, so validation (422) cannot hide the access check."""
     a = world.units["A"]
     return {
+        ("PATCH", "/api/v1/activities/{activity_id:int}"): {"title": "改个标题"},
+        ("POST", "/api/v1/checkins/{checkin_id:int}/checkout"): {},
+        ("POST", "/api/v1/checkins/{checkin_id:int}/review"): {"decision": "accepted"},
         ("PATCH", "/api/v1/members/{member_id:int}"): {"name": "改个名字"},
         ("POST", "/api/v1/members/{member_id:int}/password"): {"password": "new-password-123"},
         ("POST", "/api/v1/members/{member_id:int}/roles"): {"role": "volunteer", "org_unit_id": a},
@@ -141,7 +184,12 @@ async def test_a_grid_leader_learns_nothing_of_a_sibling_grid_through_any_object
 
 async def test_list_filters_naming_a_sibling_grid_answer_like_an_unknown_unit(client, world):
     headers = bearer(client, world.leader_a)
-    for path, param in [("/api/v1/members", "org_unit_id"), ("/api/v1/org-units", "parent_id")]:
+    for path, param in [
+        ("/api/v1/members", "org_unit_id"),
+        ("/api/v1/org-units", "parent_id"),
+        ("/api/v1/activities", "org_unit_id"),
+        ("/api/v1/members/export.xlsx", "org_unit_id"),
+    ]:
         sibling = await client.get(path, params={param: world.units["B"]}, headers=headers)
         missing = await client.get(path, params={param: NONEXISTENT}, headers=headers)
         # Either both are "not found" or both are an empty page: no hint either way.

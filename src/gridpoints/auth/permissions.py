@@ -16,9 +16,10 @@ class Capability(StrEnum):
     MANAGE_PARTNERS = "manage_partners"  # partner units, pairings, registrations
     VIEW_AUDIT = "view_audit"
     VIEW_JOBS = "view_jobs"  # see background jobs others started on the unit
+    MANAGE_ACTIVITIES = "manage_activities"  # organise activities, show their check-in code
 
 
-_LEADER = {Capability.VIEW, Capability.MANAGE_MEMBERS}
+_LEADER = {Capability.VIEW, Capability.MANAGE_MEMBERS, Capability.MANAGE_ACTIVITIES}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),

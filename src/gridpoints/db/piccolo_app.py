@@ -3,7 +3,10 @@
 
 from piccolo.conf.apps import AppConfig
 
+from gridpoints.activities.tables import Activity
 from gridpoints.audit.tables import AuditEntry
+from gridpoints.checkins.tables import CheckIn
+from gridpoints.events.tables import VerifiedEvent
 from gridpoints.jobs.tables import Job, JobInput
 from gridpoints.members.tables import (
     Member,
@@ -28,6 +31,9 @@ APP_CONFIG = AppConfig(
         AuditEntry,
         Job,
         JobInput,
+        Activity,
+        CheckIn,
+        VerifiedEvent,
     ],
     migration_dependencies=[],
     commands=[],

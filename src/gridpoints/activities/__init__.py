@@ -1,0 +1,1 @@
+"""Volunteer activities and their rotating check-in codes."""

@@ -1,0 +1,69 @@
+"""API shapes of activities and their check-in code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from gridpoints.schemas import Id
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+CategoryCode = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+Description = Annotated[str, msgspec.Meta(max_length=2000)]
+Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
+Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
+RadiusM = Annotated[int, msgspec.Meta(ge=10, le=5000)]
+Capacity = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
+    org_unit_id: Id
+    title: Title
+    category: CategoryCode
+    starts_at: datetime
+    ends_at: datetime
+    lat: Latitude
+    lng: Longitude
+    radius_m: RadiusM = 200
+    capacity: Capacity | None = None
+    description: Description = ""
+
+
+class ActivityPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    category: CategoryCode | msgspec.UnsetType = msgspec.UNSET
+    starts_at: datetime | msgspec.UnsetType = msgspec.UNSET
+    ends_at: datetime | msgspec.UnsetType = msgspec.UNSET
+    lat: Latitude | msgspec.UnsetType = msgspec.UNSET
+    lng: Longitude | msgspec.UnsetType = msgspec.UNSET
+    radius_m: RadiusM | msgspec.UnsetType = msgspec.UNSET
+    capacity: Capacity | msgspec.UnsetType | None = msgspec.UNSET
+    description: Description | msgspec.UnsetType = msgspec.UNSET
+
+
+class ActivityOut(msgspec.Struct):
+    id: int
+    org_unit_id: int
+    org_unit_name: str
+    title: str
+    category: str
+    category_label: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    lat: float
+    lng: float
+    radius_m: int
+    capacity: int | None
+    status: str
+    # May the caller organise it (edit, show the code)?
+    organiser: bool
+
+
+class CheckinCode(msgspec.Struct):
+    token: str
+    slot_seconds: int
+    expires_at: datetime
+    checkin_url: str

@@ -1,0 +1,1 @@
+"""Check-in and check-out at activities, from phones that lose signal."""

@@ -1,0 +1,144 @@
+"""Routes of check-ins: scan, offline backlog, proxy, check-out, and the leader's review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.params import JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from gridpoints.checkins import services
+from gridpoints.checkins.schemas import (
+    BatchItemOut,
+    BatchOut,
+    CheckInBatch,
+    CheckInIn,
+    CheckInOut,
+    CheckoutIn,
+    ProxyCheckInIn,
+    ReviewIn,
+)
+from gridpoints.clock import utcnow
+from gridpoints.errors import DomainError
+from gridpoints.schemas import Page
+from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.openapi import problems
+from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
+
+ReviewQuery = Annotated[
+    Literal["accepted", "pending", "rejected"] | None, QueryParameter(required=False)
+]
+
+
+def _stored(checkin: CheckInOut, created: bool) -> Response[CheckInOut]:
+    return Response(checkin, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+
+class CheckInController(Controller):
+    path = "/api/v1/checkins"
+    tags = ["check-ins"]
+
+    @post(
+        "",
+        operation_id="checkIn",
+        summary="Check in with a scanned code",
+        description="201 with the new check-in; a replay of the same client_id answers 200 "
+        "with the stored one. Out-of-fence, out-of-window or late check-ins are kept, flagged.",
+        status_code=HTTP_201_CREATED,
+        responses=problems(400, 403, 404, 409),
+    )
+    async def check_in(
+        self, actor: Actor, data: JSONBody[CheckInIn], settings: AppSettings
+    ) -> Response[CheckInOut]:
+        return _stored(*await services.check_in(actor, data, settings, utcnow()))
+
+    @post(
+        "/batch",
+        operation_id="checkInBatch",
+        summary="Send a phone's offline queue; one status per item",
+        status_code=HTTP_200_OK,
+        responses=problems(400),
+    )
+    async def check_in_batch(
+        self, actor: Actor, data: JSONBody[CheckInBatch], settings: AppSettings
+    ) -> BatchOut:
+        results = []
+        for item in data.items:
+            try:
+                checkin, created = await services.check_in(actor, item, settings, utcnow())
+                results.append(
+                    BatchItemOut(str(item.client_id), 201 if created else 200, checkin=checkin)
+                )
+            except DomainError as exc:
+                problem = {"status": exc.status, "code": exc.code, "detail": exc.detail}
+                if exc.problems:
+                    problem["errors"] = [
+                        {"field": p.field, "detail": p.detail} for p in exc.problems
+                    ]
+                results.append(BatchItemOut(str(item.client_id), exc.status, problem=problem))
+        return BatchOut(items=results)
+
+    @post(
+        "/proxy",
+        operation_id="proxyCheckIn",
+        summary="A leader checks in a member without a smartphone (with a reason)",
+        status_code=HTTP_201_CREATED,
+        responses=problems(400, 403, 404, 409),
+    )
+    async def proxy_check_in(
+        self, actor: Actor, data: JSONBody[ProxyCheckInIn], settings: AppSettings
+    ) -> Response[CheckInOut]:
+        return _stored(*await services.proxy_check_in(actor, data, settings, utcnow()))
+
+    @get(
+        "",
+        operation_id="listCheckIns",
+        summary="Check-ins of activities the caller organises, and the caller's own",
+        responses=problems(400, 404),
+    )
+    async def list_checkins(
+        self,
+        actor: Actor,
+        activity_id: IdQuery = None,
+        review: ReviewQuery = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[CheckInOut]:
+        items, total = await services.list_checkins(
+            actor, activity_id=activity_id, review=review, limit=limit, offset=offset
+        )
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @get(
+        "/{checkin_id:int}",
+        operation_id="getCheckIn",
+        summary="One check-in",
+        responses=problems(404),
+    )
+    async def get_checkin(self, actor: Actor, checkin_id: IdPath) -> CheckInOut:
+        return services.present(await services.visible_checkin(actor, checkin_id))
+
+    @post(
+        "/{checkin_id:int}/checkout",
+        operation_id="checkOut",
+        summary="Close an open check-in",
+        status_code=HTTP_200_OK,
+        responses=problems(400, 403, 404),
+    )
+    async def check_out(
+        self, actor: Actor, checkin_id: IdPath, data: JSONBody[CheckoutIn]
+    ) -> CheckInOut:
+        return await services.check_out(actor, checkin_id, data.at, utcnow())
+
+    @post(
+        "/{checkin_id:int}/review",
+        operation_id="reviewCheckIn",
+        summary="Accept or reject a flagged check-in (a rejection names its reason)",
+        status_code=HTTP_200_OK,
+        responses=problems(400, 403, 404, 409),
+    )
+    async def review(
+        self, actor: Actor, checkin_id: IdPath, data: JSONBody[ReviewIn]
+    ) -> CheckInOut:
+        return await services.review(actor, checkin_id, data)

@@ -1,0 +1,99 @@
+"""Why a check-in needs a leader's look: pure rules over where and when it was made.
+
+A flagged check-in is kept, never thrown away; a leader accepts or rejects it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+EARTH_RADIUS_M = 6_371_000.0
+
+
+class Flag(StrEnum):
+    OUTSIDE_FENCE = "outside_fence"
+    NO_LOCATION = "no_location"
+    OUTSIDE_WINDOW = "outside_window"
+    LATE_TOKEN = "late_token"
+    IMPOSSIBLE_SPEED = "impossible_speed"
+    NO_CHECKOUT = "no_checkout"
+
+
+FLAG_LABELS = {
+    Flag.OUTSIDE_FENCE: "不在活动地点范围内",
+    Flag.NO_LOCATION: "没有定位信息",
+    Flag.OUTSIDE_WINDOW: "不在活动时间内",
+    Flag.LATE_TOKEN: "离线排队后补发，签到码已过期",
+    Flag.IMPOSSIBLE_SPEED: "与上一次签到的距离和时间不符",
+    Flag.NO_CHECKOUT: "未签退，由系统关闭",
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    lat: float
+    lng: float
+    radius_m: float
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A phone's reported position."""
+
+    lat: float
+    lng: float
+    accuracy_m: float
+
+
+@dataclass(frozen=True)
+class Sighting:
+    at: datetime
+    lat: float
+    lng: float
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def place_flags(place: Place, fix: Fix | None) -> list[Flag]:
+    """Outside when even the nearest point the accuracy allows is beyond the radius."""
+    if fix is None:
+        return [Flag.NO_LOCATION]
+    distance = distance_m(place.lat, place.lng, fix.lat, fix.lng)
+    return [Flag.OUTSIDE_FENCE] if distance - fix.accuracy_m > place.radius_m else []
+
+
+def window_flags(
+    at: datetime, starts_at: datetime, ends_at: datetime, grace: timedelta
+) -> list[Flag]:
+    return [] if starts_at - grace <= at <= ends_at + grace else [Flag.OUTSIDE_WINDOW]
+
+
+def speed_flags(previous: Sighting | None, current: Sighting, max_kmh: float) -> list[Flag]:
+    """Two check-ins farther apart than anyone travels in the time between them."""
+    if previous is None:
+        return []
+    distance = distance_m(previous.lat, previous.lng, current.lat, current.lng)
+    hours = abs((current.at - previous.at).total_seconds()) / 3600
+    # Within a kilometre nothing is impossible (GPS drift, the same neighbourhood).
+    if distance <= 1000:
+        return []
+    if hours == 0 or distance / 1000 / hours > max_kmh:
+        return [Flag.IMPOSSIBLE_SPEED]
+    return []
+
+
+def encode(flags: list[Flag]) -> str:
+    return ",".join(sorted({f.value for f in flags}))
+
+
+def decode(text: str) -> list[Flag]:
+    return [Flag(part) for part in text.split(",") if part]

@@ -1,0 +1,77 @@
+"""API shapes of check-ins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from gridpoints.activities.schemas import Latitude, Longitude
+from gridpoints.schemas import Id
+
+Token = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+AccuracyM = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
+Reason = Annotated[str, msgspec.Meta(min_length=2, max_length=500)]
+
+
+class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: UUID
+    activity_id: Id
+    token: Token
+    lat: Latitude | None = None
+    lng: Longitude | None = None
+    accuracy_m: AccuracyM | None = None
+    # When the phone scanned; a queued check-in is sent later with its own time.
+    at: datetime | None = None
+
+
+class CheckInBatch(msgspec.Struct, forbid_unknown_fields=True):
+    items: Annotated[list[CheckInIn], msgspec.Meta(min_length=1, max_length=200)]
+
+
+class ProxyCheckInIn(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: UUID
+    activity_id: Id
+    member_id: Id
+    reason: Reason
+
+
+class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True):
+    at: datetime | None = None
+
+
+class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
+    decision: Literal["accepted", "rejected"]
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class CheckInOut(msgspec.Struct):
+    id: int
+    client_id: UUID
+    activity_id: int
+    activity_title: str
+    member_id: int
+    member_name: str
+    method: str
+    checked_in_at: datetime
+    received_at: datetime
+    checked_out_at: datetime | None
+    minutes: int | None
+    flags: list[str]
+    flag_labels: list[str]
+    review: str
+    review_reason: str | None
+    proxy_reason: str | None
+
+
+class BatchItemOut(msgspec.Struct, omit_defaults=True):
+    client_id: str
+    status: int
+    checkin: CheckInOut | None = None
+    problem: dict[str, Any] | None = None
+
+
+class BatchOut(msgspec.Struct):
+    items: list[BatchItemOut]

@@ -1,0 +1,412 @@
+"""Checking in and out: stored once per `client_id`, flagged rather than refused when where
+or when looks wrong, and turned into a verified event once closed and accepted."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from gridpoints.activities.codes import TOKEN_PROBLEM_LABELS, check_token
+from gridpoints.activities.services import home_path, may_join, visible_activity
+from gridpoints.audit.services import Change, record
+from gridpoints.auth.access import require
+from gridpoints.auth.permissions import Capability
+from gridpoints.auth.principal import Principal
+from gridpoints.checkins import flags as rules
+from gridpoints.checkins.schemas import CheckInIn, CheckInOut, ProxyCheckInIn, ReviewIn
+from gridpoints.checkins.tables import CheckIn
+from gridpoints.clock import utcnow
+from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.transactions import writing
+from gridpoints.errors import Conflict, Forbidden, Invalid
+from gridpoints.events import services as events
+from gridpoints.members.lookup import authorized_member
+from gridpoints.org.queries import within
+from gridpoints.settings import Settings
+
+WHAT = "签到记录"
+# A phone clock a little ahead is normal; more than this and the arrival time is used.
+_CLOCK_TOLERANCE = timedelta(minutes=5)
+_COLUMNS = (
+    CheckIn.all_columns(),
+    CheckIn.activity._.title.as_alias("activity_title"),
+    CheckIn.activity._.category.as_alias("activity_category"),
+    CheckIn.activity._.org_unit.as_alias("activity_unit"),
+    CheckIn.activity._.org_unit._.path.as_alias("activity_path"),
+    CheckIn.member._.name.as_alias("member_name"),
+)
+
+
+def _body_hash(member_id: int, data: msgspec.Struct) -> str:
+    return hashlib.sha256(msgspec.json.encode([member_id, data], order="sorted")).hexdigest()
+
+
+async def _row_by(condition: Any) -> dict[str, Any] | None:
+    return await CheckIn.select(*_COLUMNS).where(condition).first()
+
+
+def present(row: dict[str, Any]) -> CheckInOut:
+    codes = rules.decode(row["flags"])
+    minutes = None
+    if row["checked_out_at"] is not None:
+        minutes = max(0, int((row["checked_out_at"] - row["checked_in_at"]).total_seconds() // 60))
+    return CheckInOut(
+        id=row["id"],
+        client_id=UUID(str(row["client_id"])),
+        activity_id=row["activity"],
+        activity_title=row["activity_title"],
+        member_id=row["member"],
+        member_name=row["member_name"],
+        method=row["method"],
+        checked_in_at=row["checked_in_at"],
+        received_at=row["received_at"],
+        checked_out_at=row["checked_out_at"],
+        minutes=minutes,
+        flags=[f.value for f in codes],
+        flag_labels=[rules.FLAG_LABELS[f] for f in codes],
+        review=row["review"],
+        review_reason=row["review_reason"],
+        proxy_reason=row["proxy_reason"],
+    )
+
+
+async def _replay(client_id: UUID, member_id: int, body_hash: str) -> CheckInOut | None:
+    """The stored check-in when this is a replay of it; 409 when the id was used otherwise."""
+    row = await _row_by(CheckIn.client_id == client_id)
+    if row is None:
+        return None
+    if row["member"] != member_id or row["body_hash"] != body_hash:
+        raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused")
+    return present(row)
+
+
+def _scanned_at(claimed: datetime | None, now: datetime) -> datetime:
+    """The phone's time of the scan, unless it is missing or runs too far ahead."""
+    if claimed is None or claimed - now > _CLOCK_TOLERANCE:
+        return now
+    return min(claimed, now)
+
+
+async def _previous_sighting(member_id: int, before: datetime) -> rules.Sighting | None:
+    row = (
+        await CheckIn.select(CheckIn.checked_in_at, CheckIn.lat, CheckIn.lng)
+        .where(
+            (CheckIn.member == member_id)
+            & CheckIn.lat.is_not_null()
+            & (CheckIn.checked_in_at <= before)
+        )
+        .order_by(CheckIn.checked_in_at, ascending=False)
+        .first()
+    )
+    if row is None:
+        return None
+    return rules.Sighting(row["checked_in_at"], row["lat"], row["lng"])
+
+
+async def check_in(
+    actor: Principal, data: CheckInIn, settings: Settings, now: datetime
+) -> tuple[CheckInOut, bool]:
+    """(the check-in, True when made now); a replay of a stored one gives it back unchanged."""
+    if actor.member_id is None:
+        raise Forbidden("只有成员本人可以扫码签到")
+    body_hash = _body_hash(actor.member_id, data)
+    replay = await _replay(data.client_id, actor.member_id, body_hash)
+    if replay is not None:
+        return replay, False
+    activity = await visible_activity(actor, data.activity_id)
+    if not may_join(await home_path(actor), activity["org_path"]):
+        raise Forbidden("您不在本活动的参加范围内")
+    if activity["status"] != "scheduled":
+        raise Conflict("活动已取消", code="activity_cancelled")
+    scanned_at = _scanned_at(data.at, now)
+    token = check_token(
+        data.token,
+        platform_secret=settings.secret_key,
+        activity_secret=activity["code_secret"],
+        activity_id=activity["id"],
+        received_at=now,
+        scanned_at=scanned_at,
+        slot_seconds=settings.checkin_slot_seconds,
+        max_queue_seconds=settings.checkin_max_queue_hours * 3600,
+    )
+    if token.problem is not None:
+        raise Invalid.field("token", TOKEN_PROBLEM_LABELS[token.problem])
+    has_fix = data.lat is not None and data.lng is not None
+    fix = rules.Fix(data.lat, data.lng, data.accuracy_m or 0.0) if has_fix else None  # type: ignore[arg-type]
+    found = rules.place_flags(
+        rules.Place(activity["lat"], activity["lng"], activity["radius_m"]), fix
+    )
+    found += rules.window_flags(
+        scanned_at,
+        activity["starts_at"],
+        activity["ends_at"],
+        timedelta(minutes=settings.checkin_grace_minutes),
+    )
+    if token.late:
+        found.append(rules.Flag.LATE_TOKEN)
+    if fix is not None:
+        found += rules.speed_flags(
+            await _previous_sighting(actor.member_id, scanned_at),
+            rules.Sighting(scanned_at, fix.lat, fix.lng),
+            settings.checkin_max_speed_kmh,
+        )
+    values = {
+        "client_id": data.client_id,
+        "activity": activity["id"],
+        "member": actor.member_id,
+        "method": "qr",
+        "checked_in_at": scanned_at,
+        "received_at": now,
+        "lat": data.lat,
+        "lng": data.lng,
+        "accuracy_m": data.accuracy_m,
+        "token_slot": token.slot,
+        "flags": rules.encode(found),
+        "review": "pending" if found else "accepted",
+        "body_hash": body_hash,
+    }
+    return await _store(actor, values, activity)
+
+
+async def proxy_check_in(
+    actor: Principal, data: ProxyCheckInIn, settings: Settings, now: datetime
+) -> tuple[CheckInOut, bool]:
+    """A leader checks in a member who has no smartphone, giving the reason."""
+    by = actor.member_id or 0
+    body_hash = _body_hash(by, data)
+    existing = await _row_by(CheckIn.client_id == data.client_id)
+    if existing is not None:
+        if existing["body_hash"] != body_hash:
+            raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused")
+        return present(existing), False
+    activity = await visible_activity(actor, data.activity_id, Capability.MANAGE_ACTIVITIES)
+    member = await authorized_member(actor, data.member_id)
+    if not member["org_path"].startswith(activity["org_path"]):
+        raise Invalid.field("member_id", "该成员不在本活动的参加范围内")
+    values = {
+        "client_id": data.client_id,
+        "activity": activity["id"],
+        "member": member["id"],
+        "method": "proxy",
+        "checked_in_at": now,
+        "received_at": now,
+        "flags": "",
+        "review": "accepted",
+        "proxy_by": actor.member_id,
+        "proxy_reason": data.reason.strip(),
+        "body_hash": body_hash,
+    }
+    return await _store(actor, values, activity)
+
+
+async def _store(
+    actor: Principal, values: dict[str, Any], activity: dict[str, Any]
+) -> tuple[CheckInOut, bool]:
+    try:
+        async with writing():
+            if activity["capacity"] is not None:
+                joined = await CheckIn.count(distinct=[CheckIn.member]).where(
+                    (CheckIn.activity == activity["id"]) & (CheckIn.review != "rejected")
+                )
+                already = await CheckIn.exists().where(
+                    (CheckIn.activity == activity["id"]) & (CheckIn.member == values["member"])
+                )
+                if joined >= activity["capacity"] and not already:
+                    raise Conflict("活动人数已满", code="activity_full")
+            inserted = await CheckIn.insert(CheckIn(**values)).returning(CheckIn.id)
+            checkin_id = inserted[0]["id"]
+            await record(
+                actor,
+                Change(
+                    "checkin.create",
+                    "checkin",
+                    checkin_id,
+                    activity["org_unit"],
+                    after={
+                        "activity": activity["id"],
+                        "member": values["member"],
+                        "method": values["method"],
+                        "flags": values["flags"],
+                        "review": values["review"],
+                    },
+                ),
+            )
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        # A concurrent copy won the race for this client_id, or the member is checked in.
+        winner = await _row_by(CheckIn.client_id == values["client_id"])
+        if winner is not None and winner["body_hash"] == values["body_hash"]:
+            return present(winner), False
+        if winner is not None:
+            raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused") from exc
+        raise Conflict("您已签到，尚未签退", code="already_checked_in") from exc
+    row = await _row_by(CheckIn.id == checkin_id)
+    assert row is not None
+    return present(row), True
+
+
+async def visible_checkin(
+    actor: Principal, checkin_id: int, capability: Capability = Capability.VIEW
+) -> dict[str, Any]:
+    row = await _row_by(CheckIn.id == checkin_id)
+    if row is not None and actor.is_member(row["member"]):
+        # One's own check-in is always visible; doing more needs a role there.
+        if capability is Capability.VIEW or actor.can(capability, row["activity_path"]):
+            return row
+        raise Forbidden(f"您没有权限对该{WHAT}执行此操作")
+    require(actor, capability, row["activity_path"] if row else None, WHAT)
+    assert row is not None
+    return row
+
+
+def _event(row: dict[str, Any]) -> events.EventIn:
+    closed = row["checked_out_at"]
+    return events.EventIn(
+        kind="checkin",
+        source_id=row["id"],
+        member_id=row["member"],
+        org_unit_id=row["activity_unit"],
+        category=row["activity_category"],
+        occurred_at=row["checked_in_at"],
+        minutes=max(0, int((closed - row["checked_in_at"]).total_seconds() // 60)),
+        detail={"activity": row["activity"], "method": row["method"], "flags": row["flags"]},
+    )
+
+
+async def check_out(
+    actor: Principal, checkin_id: int, at: datetime | None, now: datetime
+) -> CheckInOut:
+    """Close an open check-in (the member, or a leader of the activity)."""
+    async with writing():
+        row = await visible_checkin(actor, checkin_id)
+        own = actor.is_member(row["member"])
+        if not own:
+            require(actor, Capability.MANAGE_ACTIVITIES, row["activity_path"], WHAT)
+        if row["checked_out_at"] is not None:
+            return present(row)
+        closed_at = max(min(at or now, now), row["checked_in_at"])
+        await _close(actor, row, closed_at, "member" if own else "leader", flags=row["flags"])
+    updated = await _row_by(CheckIn.id == checkin_id)
+    assert updated is not None
+    return present(updated)
+
+
+async def _close(
+    actor: Principal, row: dict[str, Any], closed_at: datetime, kind: str, *, flags: str
+) -> None:
+    review = row["review"]
+    if flags != row["flags"] and review == "accepted":
+        review = "pending"
+    await CheckIn.update(
+        {
+            CheckIn.checked_out_at: closed_at,
+            CheckIn.checkout_kind: kind,
+            CheckIn.flags: flags,
+            CheckIn.review: review,
+        }
+    ).where((CheckIn.id == row["id"]) & CheckIn.checked_out_at.is_null())
+    await record(
+        actor,
+        Change(
+            "checkin.checkout",
+            "checkin",
+            row["id"],
+            row["activity_unit"],
+            before={"checked_out_at": None},
+            after={"checked_out_at": closed_at, "by": kind, "flags": flags},
+        ),
+    )
+    if review == "accepted":
+        await events.verified(_event({**row, "checked_out_at": closed_at}), actor.member_id)
+
+
+async def close_stale(actor: Principal, ended_before: datetime, now: datetime) -> int:
+    """Close check-ins still open after their activity ended, flagged "no check-out"."""
+    rows = await CheckIn.select(*_COLUMNS).where(
+        CheckIn.checked_out_at.is_null() & (CheckIn.activity._.ends_at < ended_before)
+    )
+    for row in rows:
+        async with writing():
+            fresh = await _row_by((CheckIn.id == row["id"]) & CheckIn.checked_out_at.is_null())
+            if fresh is None:
+                continue
+            flags = rules.encode([*rules.decode(fresh["flags"]), rules.Flag.NO_CHECKOUT])
+            closed_at = max(fresh["checked_in_at"], min(now, row["received_at"]))
+            await _close(actor, fresh, closed_at, "auto", flags=flags)
+    return len(rows)
+
+
+async def review(actor: Principal, checkin_id: int, data: ReviewIn) -> CheckInOut:
+    """A leader rules on a flagged check-in; a rejection needs a reason."""
+    if data.decision == "rejected" and len(data.reason.strip()) < 2:
+        raise Invalid.field("reason", "驳回时请填写理由")
+    async with writing():
+        row = await visible_checkin(actor, checkin_id, Capability.MANAGE_ACTIVITIES)
+        if actor.is_member(row["member"]):
+            raise Forbidden("不能审核自己的签到")
+        if row["review"] == data.decision:
+            return present(row)
+        if row["review"] != "pending" and data.decision == "accepted":
+            raise Conflict(f"该签到当前状态为 {row['review']}，不能再通过", code="not_pending")
+        await CheckIn.update(
+            {
+                CheckIn.review: data.decision,
+                CheckIn.review_reason: data.reason.strip() or None,
+                CheckIn.reviewed_by: actor.member_id,
+                CheckIn.reviewed_at: utcnow(),
+            }
+        ).where(CheckIn.id == checkin_id)
+        await record(
+            actor,
+            Change(
+                "checkin.review",
+                "checkin",
+                checkin_id,
+                row["activity_unit"],
+                before={"review": row["review"]},
+                after={"review": data.decision, "reason": data.reason.strip()},
+            ),
+        )
+        if row["checked_out_at"] is not None:
+            event = _event(row)
+            if data.decision == "accepted":
+                await events.verified(event, actor.member_id)
+            else:
+                await events.revoked(event, actor.member_id)
+    updated = await _row_by(CheckIn.id == checkin_id)
+    assert updated is not None
+    return present(updated)
+
+
+async def list_checkins(
+    actor: Principal,
+    *,
+    activity_id: int | None,
+    review: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[CheckInOut], int]:
+    """Check-ins of activities the caller organises (or the caller's own), newest first."""
+    condition = within(
+        CheckIn.activity._.org_unit._.path, actor.scopes(Capability.MANAGE_ACTIVITIES)
+    )
+    if actor.member_id is not None:
+        condition |= CheckIn.member == actor.member_id
+    if activity_id is not None:
+        await visible_activity(actor, activity_id)
+        condition &= CheckIn.activity == activity_id
+    if review is not None:
+        condition &= CheckIn.review == review
+    rows = (
+        await CheckIn.select(*_COLUMNS)
+        .where(condition)
+        .order_by(CheckIn.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [present(r) for r in rows], await CheckIn.count().where(condition)
