@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from gridpoints.auth.controllers import AuthController
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.tokens import TokenIssuer, build_jwt_auth
 from gridpoints.checkins.controllers import CheckInController
+from gridpoints.checkins.schedule import run_every
 from gridpoints.db import engine as db_engine
 from gridpoints.jobs.controllers import JobController
 from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
@@ -40,14 +42,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def resources(app: Litestar) -> AsyncIterator[None]:
         db_engine.use_engine(engine)
         await db_engine.start(engine, settings)
+        schedule: asyncio.Task[None] | None = None
         queue = await open_queue(settings)
         app.state.job_queue = queue
         try:
             if isinstance(queue, InProcessQueue):
                 # Jobs left unfinished by a previous run of the embedded server.
                 await resubmit_stale(queue)
+                # Without workers, the server keeps the schedule itself.
+                schedule = asyncio.create_task(run_every(settings), name="schedule")
             yield
         finally:
+            if schedule is not None:
+                schedule.cancel()
+                await asyncio.gather(schedule, return_exceptions=True)
             await queue.close()
             await db_engine.stop(engine)
 

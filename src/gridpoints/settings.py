@@ -43,6 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkin_grace_minutes: Annotated[int, msgspec.Meta(ge=0)] = 30
     checkin_max_queue_hours: Positive = 24
     checkin_max_speed_kmh: Positive = 120
+    checkin_auto_close_hours: Positive = 3
 
     @property
     def uses_sqlite(self) -> bool:
@@ -88,6 +89,7 @@ ENVIRONMENT = {
     "checkin_grace_minutes": "GRIDPOINTS_CHECKIN_GRACE_MINUTES",
     "checkin_max_queue_hours": "GRIDPOINTS_CHECKIN_MAX_QUEUE_HOURS",
     "checkin_max_speed_kmh": "GRIDPOINTS_CHECKIN_MAX_SPEED_KMH",
+    "checkin_auto_close_hours": "GRIDPOINTS_CHECKIN_AUTO_CLOSE_HOURS",
 }
 
 

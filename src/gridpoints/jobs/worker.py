@@ -11,8 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 from arq.connections import RedisSettings
+from arq.cron import cron
 from arq.worker import Worker, func
 
+from gridpoints.checkins.schedule import close_stale_checkins_task
 from gridpoints.db import engine as db_engine
 from gridpoints.jobs.dispatch import ARQ_FUNCTION, ArqQueue, resubmit_stale
 from gridpoints.jobs.runner import run_job
@@ -48,6 +50,10 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         )
     options: dict[str, Any] = {
         "functions": [func(run_job_task, name=ARQ_FUNCTION)],
+        # Every worker may run it; closing is idempotent, so overlapping runs are harmless.
+        # No timeout of its own: arq waits the longest function timeout before re-running a
+        # crashed job, so a longer one here would delay every retry.
+        "cron_jobs": [cron(close_stale_checkins_task, minute={0, 15, 30, 45}, unique=True)],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": settings.job_queue_name,
         "job_timeout": settings.job_timeout_seconds,
