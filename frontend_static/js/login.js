@@ -1,4 +1,5 @@
-// Sign-in page: phone and password in, token stored, on to the "我的" page.
+// Sign-in page: phone and password in, token stored, on to the "我的" page, or back to the
+// page that sent the member here (`?next=checkin.html?...`, keeping a scanned check-in code).
 import { getToken, signIn } from "./api.js";
 
 const TEXT = {
@@ -27,7 +28,14 @@ const TEXT = {
 };
 const t = TEXT.zh;
 
-const NEXT_PAGE = "me.html";
+const DEFAULT_NEXT_PAGE = "me.html";
+
+// Only a page of this site: a bare file name with its query, never another origin.
+function nextPage() {
+  const next = new URLSearchParams(location.search).get("next") || "";
+  return /^[a-z][a-z0-9_-]*\.html(\?[^#]*)?$/i.test(next) ? next : DEFAULT_NEXT_PAGE;
+}
+const NEXT_PAGE = nextPage();
 
 if (getToken()) {
   // replace(): the back button should not return to a sign-in form the user no longer needs.
