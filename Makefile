@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install install-test browser lint constraints
+.PHONY: run test install install-test browser lint constraints bench-checkin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,8 @@ run: install
 	$(BIN)/gridpoints up
 
 test: install-test browser
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest
 
 lint: install-test
@@ -44,3 +44,7 @@ constraints: install-test
 	$(BIN)/pip freeze --exclude-editable > constraints.txt.new
 	{ head -2 constraints.txt; cat constraints.txt.new; } > constraints.txt.tmp
 	mv constraints.txt.tmp constraints.txt; rm constraints.txt.new
+
+# Check-in load against `gridpoints serve` and a bare reference, on PostgreSQL (needs wrk).
+bench-checkin: install-test
+	$(BIN)/python bench/checkin_load.py
