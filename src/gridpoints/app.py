@@ -21,6 +21,7 @@ from gridpoints.jobs.controllers import JobController
 from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
 from gridpoints.members.controllers import MemberController, PartnerUnitController
 from gridpoints.org.controllers import OrgUnitController
+from gridpoints.services.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
 from gridpoints.web.health import HealthController
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PartnerUnitController,
             ActivityController,
             CheckInController,
+            ServiceRecordController,
             JobController,
             AuditController,
             static_pages(),

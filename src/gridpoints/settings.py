@@ -44,6 +44,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkin_max_queue_hours: Positive = 24
     checkin_max_speed_kmh: Positive = 120
     checkin_auto_close_hours: Positive = 3
+    photo_max_bytes: Positive = 5 * 1024 * 1024
+    uploads_dir_setting: str = ""
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Evidence photos: GRIDPOINTS_UPLOADS_DIR, or `uploads/` in the var folder."""
+        return (
+            Path(self.uploads_dir_setting) if self.uploads_dir_setting else self.var_dir / "uploads"
+        )
 
     @property
     def uses_sqlite(self) -> bool:
@@ -90,6 +99,8 @@ ENVIRONMENT = {
     "checkin_max_queue_hours": "GRIDPOINTS_CHECKIN_MAX_QUEUE_HOURS",
     "checkin_max_speed_kmh": "GRIDPOINTS_CHECKIN_MAX_SPEED_KMH",
     "checkin_auto_close_hours": "GRIDPOINTS_CHECKIN_AUTO_CLOSE_HOURS",
+    "photo_max_bytes": "GRIDPOINTS_PHOTO_MAX_BYTES",
+    "uploads_dir_setting": "GRIDPOINTS_UPLOADS_DIR",
 }
 
 

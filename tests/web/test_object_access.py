@@ -21,10 +21,15 @@ from gridpoints.clock import utcnow
 from gridpoints.members import registration, services
 from gridpoints.members.schemas import MemberCreate, PairingIn
 from gridpoints.members.vocab import Category
+from gridpoints.services.schemas import ServiceRecordIn
+from gridpoints.services.services import attach_photo
+from gridpoints.services.services import submit as submit_service
 from tests.conftest import bearer
 from tests.world import SYSTEM
 
 NONEXISTENT = 987_654_321
+# A body sent as a multipart upload instead of JSON.
+FILES = {"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)}
 # Parametrised routes that hold no org-scoped object.
 NOT_OBJECT_ROUTES = {"/{file_path:path}", "/schema/{path:str}"}
 PARAM = re.compile(r"\{(\w+):\w+\}")
@@ -53,7 +58,21 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
     )
     assert in_service_b.registration is not None
     activity_b, checkin_b = await _activity_and_checkin_of_b(world, settings)
+    member_b = await load_principal(world.member_b)
+    assert member_b is not None
+    record_b = await submit_service(
+        member_b,
+        ServiceRecordIn(
+            category="resident_service",
+            hours=1,
+            description="乙片区的服务",
+            served_on=utcnow() - timedelta(days=1),
+        ),
+        settings,
+    )
+    await attach_photo(member_b, record_b.id, b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, settings)
     return {
+        "record_id": record_b.id,
         "activity_id": activity_b,
         "checkin_id": checkin_b,
         "unit_id": world.units["B"],
@@ -101,6 +120,9 @@ def _bodies(world) -> dict[tuple[str, str], dict]:
     a = world.units["A"]
     return {
         ("PATCH", "/api/v1/activities/{activity_id:int}"): {"title": "改个标题"},
+        ("POST", "/api/v1/service-records/{record_id:int}/approve"): {},
+        ("POST", "/api/v1/service-records/{record_id:int}/reject"): {"reason": "核实不符"},
+        ("POST", "/api/v1/service-records/{record_id:int}/photo"): FILES,
         ("POST", "/api/v1/checkins/{checkin_id:int}/checkout"): {},
         ("POST", "/api/v1/checkins/{checkin_id:int}/review"): {"decision": "accepted"},
         ("PATCH", "/api/v1/members/{member_id:int}"): {"name": "改个名字"},
@@ -163,10 +185,11 @@ async def test_a_grid_leader_learns_nothing_of_a_sibling_grid_through_any_object
         if method in ("POST", "PATCH", "PUT"):
             assert body is not None, f"give {method} {template} a valid body in _bodies()"
         nowhere = {p: NONEXISTENT for p in params}
+        payload = {"files": body} if body is FILES else {"json": body}
         sibling = await client.request(
-            method, _url(template, objects_b), json=body, headers=headers
+            method, _url(template, objects_b), headers=headers, **payload
         )
-        missing = await client.request(method, _url(template, nowhere), json=body, headers=headers)
+        missing = await client.request(method, _url(template, nowhere), headers=headers, **payload)
         where = f"{method} {template}"
         assert sibling.status_code == 404, f"{where}: {sibling.status_code} {sibling.text}"
         assert missing.status_code == 404, f"{where}: {missing.status_code} {missing.text}"

@@ -17,6 +17,7 @@ from gridpoints.members.tables import (
 )
 from gridpoints.org.tables import OrgUnit
 from gridpoints.paths import resource_dir
+from gridpoints.services.tables import ServiceRecord
 
 APP_CONFIG = AppConfig(
     app_name="gridpoints",
@@ -34,6 +35,7 @@ APP_CONFIG = AppConfig(
         Activity,
         CheckIn,
         VerifiedEvent,
+        ServiceRecord,
     ],
     migration_dependencies=[],
     commands=[],

@@ -106,6 +106,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 
 
@@ -123,6 +124,11 @@ def _validation_problems(extra: Any) -> list[FieldProblem]:
             message = message[: match.start()]
             path = match.group("path").lstrip(".")
             field = re.sub(r"\[(\d+)\]", r".\1", path) or field or "body"
+        missing = _MISSING.search(message)
+        if missing:
+            # msgspec names a missing field in the message and points (if at all) at its parent.
+            parent = field + "." if match and match.group("path").lstrip(".") else ""
+            field = parent + missing.group("name")
         problems.append(FieldProblem(field=field or "body", detail=message))
     return problems
 

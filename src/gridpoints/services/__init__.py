@@ -1,0 +1,1 @@
+"""Service records: deeds outside activities, verified by the member's grid leader."""

@@ -1,0 +1,119 @@
+"""Routes of service records and their verification."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import JSONBody, MultipartBody, QueryParameter
+from litestar.response import File
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from gridpoints.schemas import Page
+from gridpoints.services import services
+from gridpoints.services.photos import MEDIA_TYPES
+from gridpoints.services.schemas import RejectIn, ServiceRecordIn, ServiceRecordOut
+from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.openapi import problems
+from gridpoints.web.params import IdPath, Limit, Offset
+
+StateQuery = Annotated[
+    Literal["submitted", "approved", "rejected"] | None,
+    # Litestar keeps the name `state` for the app state, so the filter is `?status=`.
+    QueryParameter(required=False),
+]
+
+
+class PhotoUpload(msgspec.Struct):
+    file: UploadFile
+
+
+class ServiceRecordController(Controller):
+    path = "/api/v1/service-records"
+    tags = ["service records"]
+
+    @get(
+        "",
+        operation_id="listServiceRecords",
+        summary="Service records of members the caller manages, and the caller's own",
+        responses=problems(400),
+    )
+    async def list_records(
+        self, actor: Actor, status: StateQuery = None, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[ServiceRecordOut]:
+        items, total = await services.list_records(actor, state=status, limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @post(
+        "",
+        operation_id="submitServiceRecord",
+        summary="Log a service (one's own, or a member's as their leader)",
+        status_code=HTTP_201_CREATED,
+        responses=problems(400, 403, 404),
+    )
+    async def submit(
+        self, actor: Actor, data: JSONBody[ServiceRecordIn], settings: AppSettings
+    ) -> ServiceRecordOut:
+        return await services.submit(actor, data, settings)
+
+    @get(
+        "/{record_id:int}",
+        operation_id="getServiceRecord",
+        summary="One service record",
+        responses=problems(404),
+    )
+    async def get_record(self, actor: Actor, record_id: IdPath) -> ServiceRecordOut:
+        return services.present(await services.visible_record(actor, record_id))
+
+    @post(
+        "/{record_id:int}/approve",
+        operation_id="approveServiceRecord",
+        summary="Approve (a leader of the member's grid, never the member)",
+        status_code=HTTP_200_OK,
+        responses=problems(403, 404, 409),
+    )
+    async def approve(self, actor: Actor, record_id: IdPath) -> ServiceRecordOut:
+        return await services.approve(actor, record_id)
+
+    @post(
+        "/{record_id:int}/reject",
+        operation_id="rejectServiceRecord",
+        summary="Reject with a reason (a leader of the member's grid, never the member)",
+        status_code=HTTP_200_OK,
+        responses=problems(400, 403, 404, 409),
+    )
+    async def reject(
+        self, actor: Actor, record_id: IdPath, data: JSONBody[RejectIn]
+    ) -> ServiceRecordOut:
+        return await services.reject(actor, record_id, data.reason)
+
+    @post(
+        "/{record_id:int}/photo",
+        operation_id="attachServicePhoto",
+        summary="Attach an evidence photo (JPEG, PNG or WebP)",
+        status_code=HTTP_200_OK,
+        responses=problems(400, 403, 404, 409),
+    )
+    async def attach_photo(
+        self,
+        actor: Actor,
+        record_id: IdPath,
+        data: MultipartBody[PhotoUpload],
+        settings: AppSettings,
+    ) -> ServiceRecordOut:
+        content = await data.file.read()
+        return await services.attach_photo(actor, record_id, content, settings)
+
+    @get(
+        "/{record_id:int}/photo",
+        operation_id="getServicePhoto",
+        summary="The evidence photo",
+        media_type="image/*",
+        responses=problems(404),
+    )
+    async def get_photo(self, actor: Actor, record_id: IdPath, settings: AppSettings) -> File:
+        path = await services.photo_path(actor, record_id, settings)
+        kind = path.suffix.lstrip(".")
+        return File(path=path, media_type=MEDIA_TYPES.get(kind, "application/octet-stream"))

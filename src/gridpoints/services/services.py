@@ -1,0 +1,220 @@
+"""Service records: submitted by a member (or by a leader for them), decided by a leader of
+the member's grid who is not the member; an approval is a verified event."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from gridpoints.activities.vocab import category_label
+from gridpoints.audit.services import Change, record
+from gridpoints.auth.access import require
+from gridpoints.auth.permissions import Capability
+from gridpoints.auth.principal import Principal
+from gridpoints.clock import utcnow
+from gridpoints.db.transactions import writing
+from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid
+from gridpoints.events import services as events
+from gridpoints.members.lookup import authorized_member
+from gridpoints.org.queries import within
+from gridpoints.services.photos import store_photo
+from gridpoints.services.schemas import ServiceRecordIn, ServiceRecordOut
+from gridpoints.services.tables import ServiceRecord
+from gridpoints.settings import Settings
+
+WHAT = "服务记录"
+STATE_LABELS = {"submitted": "待审核", "approved": "已通过", "rejected": "已驳回"}
+_COLUMNS = (
+    ServiceRecord.all_columns(),
+    ServiceRecord.member._.name.as_alias("member_name"),
+    ServiceRecord.member._.org_unit.as_alias("member_unit"),
+    ServiceRecord.member._.org_unit._.path.as_alias("member_path"),
+)
+# A phone clock a little ahead is fine; a deed dated days ahead is a typo.
+_FUTURE_TOLERANCE = timedelta(hours=1)
+
+
+def present(row: dict[str, Any]) -> ServiceRecordOut:
+    return ServiceRecordOut(
+        id=row["id"],
+        member_id=row["member"],
+        member_name=row["member_name"],
+        category=row["category"],
+        category_label=category_label(row["category"]),
+        hours=round(row["minutes"] / 60, 2),
+        description=row["description"],
+        served_on=row["served_on"],
+        has_photo=row["photo"] is not None,
+        state=row["state"],
+        reason=row["reason"],
+        submitted_by=row["submitted_by"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        created_at=row["created_at"],
+    )
+
+
+async def _row(record_id: int) -> dict[str, Any] | None:
+    return await ServiceRecord.select(*_COLUMNS).where(ServiceRecord.id == record_id).first()
+
+
+async def visible_record(
+    actor: Principal, record_id: int, capability: Capability = Capability.VIEW
+) -> dict[str, Any]:
+    row = await _row(record_id)
+    if row is not None and capability is Capability.VIEW and actor.is_member(row["member"]):
+        return row
+    require(actor, capability, row["member_path"] if row else None, WHAT)
+    assert row is not None
+    return row
+
+
+async def submit(actor: Principal, data: ServiceRecordIn, settings: Settings) -> ServiceRecordOut:
+    problems = []
+    if data.category not in settings.activity_categories:
+        problems.append(FieldProblem("category", "未知类别"))
+    if data.served_on - utcnow() > _FUTURE_TOLERANCE:
+        problems.append(FieldProblem("served_on", "服务日期不能晚于今天"))
+    if problems:
+        raise Invalid(*problems)
+    async with writing():
+        if data.member_id is None or actor.is_member(data.member_id):
+            if actor.member_id is None:
+                raise Invalid.field("member_id", "请指明为哪位成员登记")
+            member = await authorized_member(actor, actor.member_id)
+        else:
+            member = await authorized_member(actor, data.member_id, Capability.MANAGE_MEMBERS)
+        values = {
+            "member": member["id"],
+            "category": data.category,
+            "minutes": round(data.hours * 60),
+            "description": data.description.strip(),
+            "served_on": data.served_on,
+            "state": "submitted",
+            "submitted_by": actor.member_id,
+            "created_at": utcnow(),
+        }
+        inserted = await ServiceRecord.insert(ServiceRecord(**values)).returning(ServiceRecord.id)
+        record_id = inserted[0]["id"]
+        await record(
+            actor,
+            Change("service.submit", "service_record", record_id, member["org_unit"], after=values),
+        )
+    row = await _row(record_id)
+    assert row is not None
+    return present(row)
+
+
+async def _decide(
+    actor: Principal, record_id: int, decision: str, reason: str | None
+) -> ServiceRecordOut:
+    async with writing():
+        row = await visible_record(actor, record_id, Capability.MANAGE_MEMBERS)
+        if actor.is_member(row["member"]):
+            raise Forbidden("不能审核自己的服务记录")
+        if row["state"] != "submitted":
+            raise Conflict(
+                f"该服务记录当前状态为“{STATE_LABELS[row['state']]}”，不能再审核",
+                code=f"state_{row['state']}",
+            )
+        now = utcnow()
+        await ServiceRecord.update(
+            {
+                ServiceRecord.state: decision,
+                ServiceRecord.decided_by: actor.member_id,
+                ServiceRecord.decided_at: now,
+                ServiceRecord.reason: reason,
+            }
+        ).where((ServiceRecord.id == record_id) & (ServiceRecord.state == "submitted"))
+        await record(
+            actor,
+            Change(
+                f"service.{decision}",
+                "service_record",
+                record_id,
+                row["member_unit"],
+                before={"state": row["state"]},
+                after={"state": decision, "reason": reason},
+            ),
+        )
+        if decision == "approved":
+            await events.verified(
+                events.EventIn(
+                    kind="service",
+                    source_id=record_id,
+                    member_id=row["member"],
+                    org_unit_id=row["member_unit"],
+                    category=row["category"],
+                    occurred_at=row["served_on"],
+                    minutes=row["minutes"],
+                    detail={"submitted_by": row["submitted_by"]},
+                ),
+                actor.member_id,
+            )
+    updated = await _row(record_id)
+    assert updated is not None
+    return present(updated)
+
+
+async def approve(actor: Principal, record_id: int) -> ServiceRecordOut:
+    return await _decide(actor, record_id, "approved", None)
+
+
+async def reject(actor: Principal, record_id: int, reason: str) -> ServiceRecordOut:
+    return await _decide(actor, record_id, "rejected", reason.strip())
+
+
+async def attach_photo(
+    actor: Principal, record_id: int, data: bytes, settings: Settings
+) -> ServiceRecordOut:
+    row = await visible_record(actor, record_id)
+    if not (actor.is_member(row["member"]) or actor.is_member(row["submitted_by"] or -1)):
+        require(actor, Capability.MANAGE_MEMBERS, row["member_path"], WHAT)
+    if row["state"] != "submitted":
+        raise Conflict("已审核的服务记录不能再换照片", code=f"state_{row['state']}")
+    name = store_photo(settings.uploads_dir, record_id, data, settings.photo_max_bytes)
+    async with writing():
+        await ServiceRecord.update({ServiceRecord.photo: name}).where(ServiceRecord.id == record_id)
+        await record(
+            actor,
+            Change(
+                "service.photo",
+                "service_record",
+                record_id,
+                row["member_unit"],
+                before={"photo": row["photo"]},
+                after={"photo": name},
+            ),
+        )
+    updated = await _row(record_id)
+    assert updated is not None
+    return present(updated)
+
+
+async def photo_path(actor: Principal, record_id: int, settings: Settings) -> Path:
+    row = await visible_record(actor, record_id)
+    if row["photo"] is None:
+        require(actor, Capability.VIEW, None, "照片")
+    return settings.uploads_dir / row["photo"]
+
+
+async def list_records(
+    actor: Principal, *, state: str | None, limit: int, offset: int
+) -> tuple[list[ServiceRecordOut], int]:
+    """Records of members the caller manages, and the caller's own; newest first."""
+    condition = within(
+        ServiceRecord.member._.org_unit._.path, actor.scopes(Capability.MANAGE_MEMBERS)
+    )
+    if actor.member_id is not None:
+        condition |= ServiceRecord.member == actor.member_id
+    if state is not None:
+        condition &= ServiceRecord.state == state
+    rows = (
+        await ServiceRecord.select(*_COLUMNS)
+        .where(condition)
+        .order_by(ServiceRecord.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [present(r) for r in rows], await ServiceRecord.count().where(condition)

@@ -1,0 +1,22 @@
+"""Service records (服务记录): submitted by a member or for them, verified by a leader."""
+
+from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from gridpoints.members.tables import Member
+
+
+class ServiceRecord(Table, tablename="service_record"):
+    member = ForeignKey(Member, null=False, on_delete=OnDelete.restrict, index=True)
+    category = Varchar(length=40)
+    minutes = Integer()
+    description = Text()
+    served_on = Timestamptz()
+    # Relative to the uploads folder; the platform names the file, never the client.
+    photo = Varchar(length=200, null=True, default=None)
+    state = Varchar(length=10, index=True)  # submitted | approved | rejected
+    submitted_by = Integer(null=True, default=None)
+    decided_by = Integer(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    reason = Text(null=True, default=None)
+    created_at = Timestamptz()
