@@ -28,6 +28,7 @@ from gridpoints.web.health import HealthController
 from gridpoints.web.openapi import openapi_config
 from gridpoints.web.problems import EXCEPTION_HANDLERS
 from gridpoints.web.static import static_pages
+from gridpoints.wishes.controllers import WishController
 
 # Multipart framing on top of the largest upload we accept.
 _UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ActivityController,
             CheckInController,
             ServiceRecordController,
+            WishController,
             JobController,
             AuditController,
             static_pages(),

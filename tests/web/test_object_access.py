@@ -24,6 +24,8 @@ from gridpoints.members.vocab import Category
 from gridpoints.services.schemas import ServiceRecordIn
 from gridpoints.services.services import attach_photo
 from gridpoints.services.services import submit as submit_service
+from gridpoints.wishes.schemas import WishIn
+from gridpoints.wishes.services import post_wish
 from tests.conftest import bearer
 from tests.world import SYSTEM
 
@@ -71,7 +73,13 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
         settings,
     )
     await attach_photo(member_b, record_b.id, b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, settings)
+    wish_b = await post_wish(
+        await load_principal(world.leader_b),
+        WishIn(org_unit_id=world.units["B"], title="乙片区心愿"),
+        settings,
+    )
     return {
+        "wish_id": wish_b.id,
         "record_id": record_b.id,
         "activity_id": activity_b,
         "checkin_id": checkin_b,
@@ -121,6 +129,9 @@ def _bodies(world) -> dict[tuple[str, str], dict]:
     return {
         ("PATCH", "/api/v1/activities/{activity_id:int}"): {"title": "改个标题"},
         ("POST", "/api/v1/service-records/{record_id:int}/approve"): {},
+        ("POST", "/api/v1/wishes/{wish_id:int}/claim"): {},
+        ("POST", "/api/v1/wishes/{wish_id:int}/fulfil"): {"evidence": "已落实"},
+        ("POST", "/api/v1/wishes/{wish_id:int}/confirm"): {},
         ("POST", "/api/v1/service-records/{record_id:int}/reject"): {"reason": "核实不符"},
         ("POST", "/api/v1/service-records/{record_id:int}/photo"): FILES,
         ("POST", "/api/v1/checkins/{checkin_id:int}/checkout"): {},

@@ -18,6 +18,7 @@ from gridpoints.members.tables import (
 from gridpoints.org.tables import OrgUnit
 from gridpoints.paths import resource_dir
 from gridpoints.services.tables import ServiceRecord
+from gridpoints.wishes.tables import Wish
 
 APP_CONFIG = AppConfig(
     app_name="gridpoints",
@@ -36,6 +37,7 @@ APP_CONFIG = AppConfig(
         CheckIn,
         VerifiedEvent,
         ServiceRecord,
+        Wish,
     ],
     migration_dependencies=[],
     commands=[],

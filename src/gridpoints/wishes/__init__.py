@@ -1,0 +1,1 @@
+"""Micro-wishes (微心愿): posted by the community, claimed, fulfilled and confirmed."""

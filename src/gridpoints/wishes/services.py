@@ -1,0 +1,216 @@
+"""The life of a micro-wish: open -> claimed (by one member) -> fulfilled (with evidence) ->
+confirmed (by the community). Each step is a conditional update on the current state, so two
+members racing to claim get one claim and one 409."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridpoints.activities.services import home_path, may_join
+from gridpoints.audit.services import Change, record
+from gridpoints.auth.access import require
+from gridpoints.auth.permissions import Capability
+from gridpoints.auth.principal import Principal
+from gridpoints.clock import utcnow
+from gridpoints.db.transactions import writing
+from gridpoints.errors import Conflict, Forbidden, Invalid
+from gridpoints.events import services as events
+from gridpoints.org.paths import ancestor_ids
+from gridpoints.org.queries import within
+from gridpoints.org.services import authorized_unit
+from gridpoints.settings import Settings
+from gridpoints.wishes.schemas import WishIn, WishOut
+from gridpoints.wishes.tables import Wish
+
+WHAT = "心愿"
+STATE_LABELS = {"open": "待认领", "claimed": "已认领", "fulfilled": "已落实", "confirmed": "已确认"}
+_COLUMNS = (Wish.all_columns(), Wish.org_unit._.path.as_alias("org_path"))
+
+
+def present(row: dict[str, Any]) -> WishOut:
+    return WishOut(
+        id=row["id"],
+        org_unit_id=row["org_unit"],
+        title=row["title"],
+        description=row["description"],
+        category=row["category"],
+        state=row["state"],
+        state_label=STATE_LABELS[row["state"]],
+        claimed_by=row["claimed_by"],
+        claimed_at=row["claimed_at"],
+        evidence=row["evidence"],
+        fulfilled_at=row["fulfilled_at"],
+        confirmed_at=row["confirmed_at"],
+        created_at=row["created_at"],
+    )
+
+
+async def _row(wish_id: int) -> dict[str, Any] | None:
+    return await Wish.select(*_COLUMNS).where(Wish.id == wish_id).first()
+
+
+async def visible_wish(
+    actor: Principal, wish_id: int, capability: Capability = Capability.VIEW
+) -> dict[str, Any]:
+    """Seen by the unit's people and by members who live below it (they may claim it)."""
+    row = await _row(wish_id)
+    if row is not None and may_join(await home_path(actor), row["org_path"]):
+        if capability is Capability.VIEW:
+            return row
+        if not actor.can(capability, row["org_path"]):
+            raise Forbidden(f"您没有权限对该{WHAT}执行此操作")
+        return row
+    require(actor, capability, row["org_path"] if row else None, WHAT)
+    assert row is not None
+    return row
+
+
+def _wrong_state(row: dict[str, Any], step: str) -> Conflict:
+    return Conflict(
+        f"该心愿当前为“{STATE_LABELS[row['state']]}”，不能{step}", code=f"state_{row['state']}"
+    )
+
+
+async def post_wish(actor: Principal, data: WishIn, settings: Settings) -> WishOut:
+    if data.category not in settings.activity_categories:
+        raise Invalid.field("category", "未知类别")
+    async with writing():
+        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_ACTIVITIES)
+        values = {
+            "org_unit": unit["id"],
+            "title": data.title.strip(),
+            "description": data.description.strip(),
+            "category": data.category,
+            "state": "open",
+            "posted_by": actor.member_id,
+            "created_at": utcnow(),
+        }
+        wish_id = (await Wish.insert(Wish(**values)).returning(Wish.id))[0]["id"]
+        await record(actor, Change("wish.post", "wish", wish_id, unit["id"], after=values))
+    row = await _row(wish_id)
+    assert row is not None
+    return present(row)
+
+
+async def _step(
+    actor: Principal,
+    row: dict[str, Any],
+    *,
+    action: str,
+    expected: str,
+    step: str,
+    values: dict[Any, Any],
+) -> WishOut:
+    """Move the wish on, but only from `expected`; the loser of a race gets 409."""
+    async with writing():
+        moved = (
+            await Wish.update(values)
+            .where((Wish.id == row["id"]) & (Wish.state == expected))
+            .returning(Wish.id)
+        )
+        if not moved:
+            current = await _row(row["id"])
+            raise _wrong_state(current or row, step)
+        await record(
+            actor,
+            Change(
+                action,
+                "wish",
+                row["id"],
+                row["org_unit"],
+                before={"state": expected},
+                after={str(k._meta.name): v for k, v in values.items()},
+            ),
+        )
+        if action == "wish.confirm":
+            await events.verified(
+                events.EventIn(
+                    kind="wish",
+                    source_id=row["id"],
+                    member_id=row["claimed_by"],
+                    org_unit_id=row["org_unit"],
+                    category=row["category"],
+                    occurred_at=row["fulfilled_at"] or utcnow(),
+                    detail={"title": row["title"]},
+                ),
+                actor.member_id,
+            )
+    updated = await _row(row["id"])
+    assert updated is not None
+    return present(updated)
+
+
+async def claim(actor: Principal, wish_id: int) -> WishOut:
+    if actor.member_id is None:
+        raise Forbidden("只有成员本人可以认领心愿")
+    row = await visible_wish(actor, wish_id)
+    if row["state"] != "open":
+        raise _wrong_state(row, "认领")
+    return await _step(
+        actor,
+        row,
+        action="wish.claim",
+        expected="open",
+        step="认领",
+        values={Wish.state: "claimed", Wish.claimed_by: actor.member_id, Wish.claimed_at: utcnow()},
+    )
+
+
+async def fulfil(actor: Principal, wish_id: int, evidence: str) -> WishOut:
+    row = await visible_wish(actor, wish_id)
+    if row["state"] != "claimed":
+        raise _wrong_state(row, "落实")
+    if not actor.is_member(row["claimed_by"]):
+        raise Forbidden("只有认领人可以落实心愿")
+    return await _step(
+        actor,
+        row,
+        action="wish.fulfil",
+        expected="claimed",
+        step="落实",
+        values={
+            Wish.state: "fulfilled",
+            Wish.evidence: evidence.strip(),
+            Wish.fulfilled_at: utcnow(),
+        },
+    )
+
+
+async def confirm(actor: Principal, wish_id: int) -> WishOut:
+    row = await visible_wish(actor, wish_id, Capability.MANAGE_ACTIVITIES)
+    if row["state"] != "fulfilled":
+        raise _wrong_state(row, "确认")
+    if actor.is_member(row["claimed_by"]):
+        raise Forbidden("认领人不能确认自己落实的心愿")
+    return await _step(
+        actor,
+        row,
+        action="wish.confirm",
+        expected="fulfilled",
+        step="确认",
+        values={
+            Wish.state: "confirmed",
+            Wish.confirmed_by: actor.member_id,
+            Wish.confirmed_at: utcnow(),
+        },
+    )
+
+
+async def list_wishes(
+    actor: Principal, *, status: str | None, limit: int, offset: int
+) -> tuple[list[WishOut], int]:
+    """Wishes in the caller's grids and those above the caller's home (they may claim)."""
+    condition = within(Wish.org_unit._.path, actor.scopes(Capability.VIEW))
+    home = await home_path(actor)
+    if home:
+        condition |= Wish.org_unit.is_in(ancestor_ids(home))
+    if status is not None:
+        condition &= Wish.state == status
+    rows = (
+        await Wish.select(*_COLUMNS)
+        .where(condition)
+        .order_by(Wish.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [present(r) for r in rows], await Wish.count().where(condition)
