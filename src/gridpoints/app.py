@@ -17,6 +17,7 @@ from gridpoints.auth.tokens import TokenIssuer, build_jwt_auth
 from gridpoints.checkins.controllers import CheckInController
 from gridpoints.checkins.schedule import run_every
 from gridpoints.db import engine as db_engine
+from gridpoints.duty.controllers import DutyController
 from gridpoints.jobs.controllers import JobController
 from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
 from gridpoints.members.controllers import MemberController, PartnerUnitController
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckInController,
             ServiceRecordController,
             WishController,
+            DutyController,
             JobController,
             AuditController,
             static_pages(),

@@ -30,6 +30,8 @@ from tests.conftest import bearer
 from tests.world import SYSTEM
 
 NONEXISTENT = 987_654_321
+# Required query parameters, so validation (400) cannot hide the access check.
+QUERIES = {("GET", "/api/v1/partner-units/{partner_id:int}/record.xlsx"): {"period": "2026Q3"}}
 # A body sent as a multipart upload instead of JSON.
 FILES = {"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)}
 # Parametrised routes that hold no org-scoped object.
@@ -197,6 +199,7 @@ async def test_a_grid_leader_learns_nothing_of_a_sibling_grid_through_any_object
             assert body is not None, f"give {method} {template} a valid body in _bodies()"
         nowhere = {p: NONEXISTENT for p in params}
         payload = {"files": body} if body is FILES else {"json": body}
+        payload["params"] = QUERIES.get((method, template), {})
         sibling = await client.request(
             method, _url(template, objects_b), headers=headers, **payload
         )

@@ -70,3 +70,13 @@ async def test_an_unexpected_error_is_a_500_problem_without_internals(settings, 
     body = _is_problem(response, 500)
     assert "secret" not in response.text and "Traceback" not in response.text
     assert body["detail"]
+
+
+async def test_a_missing_query_parameter_is_named(client, world):
+    response = await client.get(
+        "/api/v1/duty",
+        params={"org_unit_id": world.units["A"]},
+        headers=bearer(client, world.admin),
+    )
+    body = _is_problem(response, 400)
+    assert [e["field"] for e in body["errors"]] == ["period"]

@@ -81,6 +81,9 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         errors = _validation_problems(exc.extra)
+        missing = _MISSING_PARAMETER.search(str(exc.detail))
+        if not errors and missing:
+            errors = [FieldProblem(field=missing.group("name"), detail="缺少此参数")]
         detail = "；".join(f"{p.field}: {p.detail}" for p in errors) or "请求参数有误"
         return problem(request, 400, detail, code="invalid", errors=errors)
     if exc.status_code == 401:
@@ -106,6 +109,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+_MISSING_PARAMETER = re.compile(r"[Mm]issing required \w+ parameter '(?P<name>[^']+)'")
 _MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 

@@ -1,0 +1,1 @@
+"""Dual-registration duty: who has done their quarterly service, per grid and partner unit."""

@@ -1,0 +1,170 @@
+"""For a quarter: each dual-registered in-service member's verified service (check-ins,
+services, wishes, net of revocations), and who still owes the quarterly activity."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import msgspec
+
+from gridpoints.auth.access import require
+from gridpoints.auth.permissions import Capability
+from gridpoints.auth.principal import Principal
+from gridpoints.events.tables import VerifiedEvent
+from gridpoints.members.tables import MemberRegistration, PartnerUnit
+from gridpoints.members.vocab import Category
+from gridpoints.org.queries import within
+from gridpoints.org.services import authorized_unit
+from gridpoints.periods import Quarter
+from gridpoints.settings import Settings
+
+_CHUNK = 500
+
+
+class MemberDuty(msgspec.Struct):
+    member_id: int
+    name: str
+    org_unit_id: int
+    org_unit_name: str
+    partner_unit_id: int | None
+    partner_unit_name: str | None
+    checkins: int
+    services: int
+    wishes: int
+    minutes: int
+    done: bool
+
+
+class GroupDuty(msgspec.Struct):
+    id: int | None
+    name: str
+    members: int
+    done: int
+    owing: int
+
+
+class DutyReport(msgspec.Struct):
+    period: str
+    members: list[MemberDuty]
+    by_grid: list[GroupDuty]
+    by_partner: list[GroupDuty]
+
+
+async def _registered(condition: Any) -> list[dict[str, Any]]:
+    return await (
+        MemberRegistration.select(
+            MemberRegistration.member.as_alias("member_id"),
+            MemberRegistration.member._.name.as_alias("name"),
+            MemberRegistration.member._.org_unit.as_alias("org_unit_id"),
+            MemberRegistration.member._.org_unit._.name.as_alias("org_unit_name"),
+            MemberRegistration.partner_unit.as_alias("partner_unit_id"),
+            MemberRegistration.partner_unit._.name.as_alias("partner_unit_name"),
+        )
+        .where(
+            condition
+            & (MemberRegistration.state == "active")
+            & (MemberRegistration.member._.category == Category.IN_SERVICE.value)
+            & (MemberRegistration.member._.status == "active")
+        )
+        .order_by(MemberRegistration.member)
+    )
+
+
+async def _counted(member_ids: list[int], quarter: Quarter, settings: Settings) -> dict:
+    """member -> kind -> (count, minutes), verified minus revoked, within the quarter."""
+    start, end = quarter.bounds(settings.timezone)
+    facts: dict[tuple[str, int], dict[str, Any]] = {}
+    for offset in range(0, len(member_ids), _CHUNK):
+        rows = await VerifiedEvent.select(
+            VerifiedEvent.member,
+            VerifiedEvent.kind,
+            VerifiedEvent.source_id,
+            VerifiedEvent.action,
+            VerifiedEvent.minutes,
+        ).where(
+            VerifiedEvent.member.is_in(member_ids[offset : offset + _CHUNK])
+            & (VerifiedEvent.occurred_at >= start)
+            & (VerifiedEvent.occurred_at < end)
+        )
+        for row in rows:
+            key = (row["kind"], row["source_id"])
+            if row["action"] == "revoked":
+                facts[key] = {"revoked": True}
+            elif not facts.get(key, {}).get("revoked"):
+                facts[key] = row
+    totals: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for fact in facts.values():
+        if fact.get("revoked"):
+            continue
+        total = totals[fact["member"]][fact["kind"]]
+        total[0] += 1
+        total[1] += fact["minutes"]
+    return totals
+
+
+def _group(members: list[MemberDuty], key: str, name: str) -> list[GroupDuty]:
+    groups: dict[Any, GroupDuty] = {}
+    for member in members:
+        group_id = getattr(member, key)
+        group = groups.setdefault(
+            group_id,
+            GroupDuty(
+                id=group_id, name=getattr(member, name) or "无报到单位", members=0, done=0, owing=0
+            ),
+        )
+        group.members += 1
+        group.done += member.done
+        group.owing += not member.done
+    return sorted(groups.values(), key=lambda g: (-g.owing, g.name))
+
+
+async def duty_report(
+    actor: Principal, org_unit_id: int, quarter: Quarter, settings: Settings
+) -> DutyReport:
+    unit = await authorized_unit(actor, org_unit_id)
+    registered = await _registered(
+        within(MemberRegistration.member._.org_unit._.path, [unit["path"]])
+    )
+    return await _report(registered, quarter, settings)
+
+
+async def partner_report(
+    actor: Principal, partner_id: int, quarter: Quarter, settings: Settings
+) -> tuple[str, DutyReport]:
+    partner = (
+        await PartnerUnit.select(PartnerUnit.name, PartnerUnit.org_unit._.path.as_alias("path"))
+        .where(PartnerUnit.id == partner_id)
+        .first()
+    )
+    require(actor, Capability.MANAGE_PARTNERS, partner["path"] if partner else None, "共建单位")
+    assert partner is not None
+    registered = await _registered(MemberRegistration.partner_unit == partner_id)
+    return partner["name"], await _report(registered, quarter, settings)
+
+
+async def _report(
+    registered: list[dict[str, Any]], quarter: Quarter, settings: Settings
+) -> DutyReport:
+    totals = await _counted([r["member_id"] for r in registered], quarter, settings)
+    members = []
+    for row in registered:
+        kinds = totals.get(row["member_id"], {})
+        checkins, services, wishes = (kinds.get(k, [0, 0]) for k in ("checkin", "service", "wish"))
+        members.append(
+            MemberDuty(
+                **row,
+                checkins=checkins[0],
+                services=services[0],
+                wishes=wishes[0],
+                minutes=checkins[1] + services[1] + wishes[1],
+                # The seeds' obligation: at least one volunteer activity a quarter.
+                done=checkins[0] + services[0] > 0,
+            )
+        )
+    return DutyReport(
+        period=quarter.label,
+        members=members,
+        by_grid=_group(members, "org_unit_id", "org_unit_name"),
+        by_partner=_group(members, "partner_unit_id", "partner_unit_name"),
+    )
