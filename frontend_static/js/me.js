@@ -86,6 +86,9 @@ function renderRoles(roles) {
     list.appendChild(item);
   }
   $("no-roles").hidden = roles.length > 0;
+  // Leaders rule on flagged check-ins and services; the link is for them.
+  const leads = ["admin", "committee_member", "branch_secretary", "grid_leader", "building_head", "unit_head"];
+  $("to-review").hidden = !roles.some((r) => leads.indexOf(r.role) !== -1);
 }
 
 function renderRegistration(registration) {

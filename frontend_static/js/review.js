@@ -1,13 +1,13 @@
 // Leader page: flagged check-ins of the leader's activities, each accepted or rejected with
 // a reason. Nothing is decided here; the server keeps the record and the audit trail.
-import { getToken, request } from "./api.js";
+import { getMe, getToken, request } from "./api.js";
 
 const TEXT = {
   zh: {
     title: "待核实的签到 - 网格积分",
     heading: "待核实的签到",
     loading: "正在加载…",
-    empty: "没有待核实的签到。",
+    empty: "没有待核实的签到或服务记录。",
     accept: "通过",
     reject: "驳回",
     reasonLabel: "驳回理由",
@@ -17,6 +17,8 @@ const TEXT = {
     proxy: "代签",
     toMe: "返回我的",
     failed: "操作失败：",
+    servicesHeading: "待审核的服务记录",
+    hours: (h) => h + " 小时",
   },
 };
 const t = TEXT.zh;
@@ -40,14 +42,40 @@ function localTime(iso) {
   return (d.getMonth() + 1) + "月" + d.getDate() + "日 " + pad(d.getHours()) + ":" + pad(d.getMinutes());
 }
 
-function card(checkin) {
-  const box = element("section", "card review-item");
-  box.setAttribute("data-checkin", String(checkin.id));
-  box.appendChild(element("h2", "card-title", checkin.member_name));
-  box.appendChild(element("p", "muted", checkin.activity_title + " · " + localTime(checkin.checked_in_at)));
+function checkinCard(checkin) {
   const flags = element("ul", "list");
   for (const text of checkin.flag_labels) flags.appendChild(element("li", "", text));
-  box.appendChild(flags);
+  return card({
+    attribute: "data-checkin",
+    id: checkin.id,
+    who: checkin.member_name,
+    what: checkin.activity_title + " · " + localTime(checkin.checked_in_at),
+    details: flags,
+    decide: (decision, reason) =>
+      request("POST", "/api/v1/checkins/" + checkin.id + "/review", { decision: decision, reason: reason }),
+  });
+}
+
+function serviceCard(record) {
+  return card({
+    attribute: "data-service",
+    id: record.id,
+    who: record.member_name,
+    what: record.category_label + " · " + t.hours(record.hours) + " · " + localTime(record.served_on),
+    details: element("p", "", record.description),
+    decide: (decision, reason) =>
+      decision === "accepted"
+        ? request("POST", "/api/v1/service-records/" + record.id + "/approve")
+        : request("POST", "/api/v1/service-records/" + record.id + "/reject", { reason: reason }),
+  });
+}
+
+function card(item) {
+  const box = element("section", "card review-item");
+  box.setAttribute(item.attribute, String(item.id));
+  box.appendChild(element("h2", "card-title", item.who));
+  box.appendChild(element("p", "muted", item.what));
+  box.appendChild(item.details);
   const label = element("label", "field-label", t.reasonLabel);
   const reason = element("input", "input");
   reason.maxLength = 500;
@@ -71,12 +99,9 @@ function card(checkin) {
     }
     accept.disabled = reject.disabled = true;
     try {
-      await request("POST", "/api/v1/checkins/" + checkin.id + "/review", {
-        decision: decision,
-        reason: reason.value.trim(),
-      });
+      await item.decide(decision, reason.value.trim());
       box.textContent = "";
-      box.appendChild(element("p", "status", checkin.member_name + "：" + (decision === "accepted" ? t.accepted : t.rejected)));
+      box.appendChild(element("p", "status", item.who + "：" + (decision === "accepted" ? t.accepted : t.rejected)));
     } catch (err) {
       error.textContent = t.failed + ((err && err.detail) || "");
       error.hidden = false;
@@ -96,9 +121,16 @@ async function start() {
   }
   $("status").textContent = t.loading;
   try {
-    const page = await request("GET", "/api/v1/checkins?review=pending&limit=100");
-    $("status").textContent = page.items.length ? "" : t.empty;
-    for (const checkin of page.items) $("items").appendChild(card(checkin));
+    const me = await getMe();
+    // One's own records are decided by someone else: they are not offered here.
+    const checkins = (await request("GET", "/api/v1/checkins?review=pending&limit=100")).items
+      .filter((c) => c.member_id !== me.id);
+    const services = (await request("GET", "/api/v1/service-records?status=submitted&limit=100")).items
+      .filter((r) => r.member_id !== me.id);
+    $("status").textContent = checkins.length + services.length ? "" : t.empty;
+    for (const checkin of checkins) $("items").appendChild(checkinCard(checkin));
+    if (services.length) $("items").appendChild(element("h2", "card-title", t.servicesHeading));
+    for (const record of services) $("items").appendChild(serviceCard(record));
   } catch (error) {
     $("status").textContent = t.failed + ((error && error.detail) || "");
   }

@@ -225,3 +225,60 @@ def test_the_organiser_page_shows_a_live_qr_code(page: Page, field: Field) -> No
     token = page.locator("#qr").get_attribute("data-token")
     assert token and token.startswith(f"{activity['id']}.")
     _shot(page, "organise-360.png")
+
+
+def test_a_member_logs_a_service_a_leader_approves_it_and_the_member_claims_a_wish(
+    browser: Browser, field: Field
+) -> None:
+    def phone_page() -> tuple[BrowserContext, Page]:
+        context = browser.new_context(
+            viewport=PHONE,
+            locale="zh-CN",
+            is_mobile=True,
+            has_touch=True,
+            base_url=field.server.base_url,
+            timezone_id="Asia/Shanghai",
+        )
+        page = context.new_page()
+        page.on("pageerror", lambda error: pytest.fail(f"script error: {error}"))
+        return context, page
+
+    member_context, member = phone_page()
+    member.goto("/index.html?next=service.html")
+    sign_in_form(member, field.member_phone, MEMBER_PASSWORD)
+    member.wait_for_url("**/service.html")
+    member.get_by_label("服务类别").select_option("dispute_mediation")
+    member.get_by_label("服务时长（小时）").fill("2")
+    member.get_by_label("做了什么").fill("调解楼上楼下漏水纠纷")
+    member.get_by_role("button", name="提交").click()
+    expect(member.locator("#done")).to_have_text("已提交，等待网格长审核。")
+    assert_fits_phone_width(member)
+    _shot(member, "service-360.png")
+
+    leader_context, leader = phone_page()
+    leader.goto("/index.html?next=review.html")
+    sign_in_form(leader, field.leader_phone, PASSWORD)
+    leader.wait_for_url("**/review.html")
+    found = leader.locator("[data-service]").filter(has_text="调解楼上楼下漏水纠纷")
+    expect(found).to_contain_text("矛盾调解")
+    # The card is re-drawn after the decision: keep hold of it by its id, not its text.
+    card = leader.locator(f"[data-service='{found.get_attribute('data-service')}']")
+    card.get_by_role("button", name="通过").click()
+    expect(card).to_contain_text("已通过")
+    leader_context.close()
+
+    wish = field.api(
+        "POST", "/api/v1/wishes", json={"org_unit_id": field.unit_id, "title": "帮忙修理轮椅"}
+    )
+    assert wish.status_code == 201, wish.text
+    member.goto("/record.html")
+    expect(member.locator("#service-count")).to_have_text("1")
+    expect(member.locator("#hours")).to_have_text("2.0")
+    wish_card = member.locator(f"[data-wish='{wish.json()['id']}']")
+    wish_card.get_by_role("button", name="认领").click()
+    expect(wish_card).to_contain_text("已认领")
+    assert_fits_phone_width(member)
+    _shot(member, "record-360.png")
+    member_context.close()
+    claimed = field.api("GET", f"/api/v1/wishes/{wish.json()['id']}")
+    assert claimed.json()["state"] == "claimed"
