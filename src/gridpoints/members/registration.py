@@ -18,6 +18,7 @@ from gridpoints.audit.services import Change, record
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
+from gridpoints.db.engine import is_postgres
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
@@ -86,6 +87,17 @@ async def authorized_partner(
     return rows[0]
 
 
+async def _unit_field(
+    actor: Principal, unit_id: int, capability: Capability, field: str
+) -> dict[str, Any]:
+    """An org unit named in a request body: one out of view is a bad field, worded as for an
+    id that does not exist; one in view that the caller may not act on is forbidden."""
+    try:
+        return await authorized_unit(actor, unit_id, capability)
+    except NotFound:
+        raise Invalid.field(field, "组织单位不存在") from None
+
+
 async def require_partner_field(actor: Principal, partner_id: int) -> None:
     """For forms that name a partner unit: an unknown or hidden one is a bad field."""
     try:
@@ -127,7 +139,12 @@ async def list_partners(
 ) -> Page[PartnerUnitOut]:
     condition = _partner_visibility(actor)
     if q and q.strip():
-        condition &= PartnerUnit.name.ilike(f"%{q.strip()}%")
+        pattern = f"%{q.strip()}%"
+        # SQLite's LIKE already ignores ASCII case; ILIKE is PostgreSQL's spelling of it.
+        by_name = (
+            PartnerUnit.name.ilike(pattern) if is_postgres() else PartnerUnit.name.like(pattern)
+        )
+        condition &= by_name
     rows = await _partner_rows(condition, limit, offset)
     total = await PartnerUnit.count().where(condition)
     return Page(items=await _present_partners(actor, rows), total=total, limit=limit, offset=offset)
@@ -144,7 +161,7 @@ async def create_partner(actor: Principal, data: PartnerUnitIn) -> PartnerUnitOu
         raise Invalid.field("name", "名称不能为空")
     contact_phone = parse_phone(data.contact_phone, "contact_phone") if data.contact_phone else None
     async with writing():
-        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_PARTNERS)
+        unit = await _unit_field(actor, data.org_unit_id, Capability.MANAGE_PARTNERS, "org_unit_id")
         if await PartnerUnit.exists().where(PartnerUnit.name == name):
             raise _name_taken()
         values = {
@@ -225,7 +242,9 @@ async def create_pairing(
         raise Invalid.field("ends_on", "结束日期不能早于签订日期")
     async with writing():
         await authorized_partner(actor, partner_id)
-        community = await authorized_unit(actor, data.community_id, Capability.MANAGE_PARTNERS)
+        community = await _unit_field(
+            actor, data.community_id, Capability.MANAGE_PARTNERS, "community_id"
+        )
         if community["level"] != settings.community_level:
             raise Invalid.field(
                 "community_id", f"只能与{settings.community_level_name}签订共建协议"
@@ -236,7 +255,7 @@ async def create_pairing(
             & (UnitPairing.state == RecordState.ACTIVE.value)
         )
         if duplicate:
-            raise Conflict("该单位与此社区已有生效的共建协议", code="pairing_exists")
+            raise _pairing_taken()
         values = {
             "partner_unit": partner_id,
             "community": community["id"],
@@ -246,7 +265,13 @@ async def create_pairing(
             "state": RecordState.ACTIVE.value,
             "created_at": utcnow(),
         }
-        inserted = await UnitPairing.insert(UnitPairing(**values)).returning(UnitPairing.id)
+        try:
+            inserted = await UnitPairing.insert(UnitPairing(**values)).returning(UnitPairing.id)
+        except Exception as exc:
+            # A concurrent pairing got in between the check and the insert.
+            if is_unique_violation(exc):
+                raise _pairing_taken() from exc
+            raise
         pairing_id = inserted[0]["id"]
         await record(
             actor,
@@ -260,6 +285,10 @@ async def create_pairing(
         )
         rows = await _pairing_rows(UnitPairing.id == pairing_id)
     return _pairing_out(rows[0])
+
+
+def _pairing_taken() -> Conflict:
+    return Conflict("该单位与此社区已有生效的共建协议", code="pairing_exists")
 
 
 async def end_pairing(
@@ -361,7 +390,7 @@ async def register_member(
         (MemberRegistration.member == member_id)
         & (MemberRegistration.state == RecordState.ACTIVE.value)
     ):
-        raise Conflict("该成员已有生效的报到记录", code="registration_exists")
+        raise _registration_taken()
     values = {
         "member": member_id,
         "community": community["id"],
@@ -370,9 +399,15 @@ async def register_member(
         "state": RecordState.ACTIVE.value,
         "created_at": utcnow(),
     }
-    inserted = await MemberRegistration.insert(MemberRegistration(**values)).returning(
-        MemberRegistration.id
-    )
+    try:
+        inserted = await MemberRegistration.insert(MemberRegistration(**values)).returning(
+            MemberRegistration.id
+        )
+    except Exception as exc:
+        # A concurrent report got in between the check and the insert.
+        if is_unique_violation(exc):
+            raise _registration_taken() from exc
+        raise
     registration_id = inserted[0]["id"]
     await record(
         actor,
@@ -385,6 +420,10 @@ async def register_member(
         ),
     )
     return registration_id
+
+
+def _registration_taken() -> Conflict:
+    return Conflict("该成员已有生效的报到记录", code="registration_exists")
 
 
 async def create_registration(
@@ -432,7 +471,7 @@ async def end_registration(
                 "member_registration",
                 registration_id,
                 member["org_unit"],
-                before={"state": row["state"], "ended_on": None},
+                before={"state": row["state"], "ended_on": row["ended_on"]},
                 after={"state": RecordState.ENDED.value, "ended_on": ended_on},
             ),
         )

@@ -3,6 +3,7 @@ manages the member), adding and editing members, appointing and removing role ho
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import msgspec
@@ -16,7 +17,7 @@ from gridpoints.clock import local_today, utcnow
 from gridpoints.db.engine import is_postgres
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
-from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid
+from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from gridpoints.members import registration
 from gridpoints.members.lookup import MEMBER_COLUMNS, authorized_member, member_row, present
 from gridpoints.members.phones import parse_phone
@@ -50,6 +51,19 @@ def phone_taken(field: str = "phone") -> Conflict:
     return Conflict(
         "该手机号已登记", code="phone_taken", problems=[FieldProblem(field, "该手机号已登记")]
     )
+
+
+def _role_taken() -> Conflict:
+    return Conflict("该成员已在此单位担任此角色", code="role_exists")
+
+
+async def _home_unit(actor: Principal, unit_id: int) -> dict[str, Any]:
+    """The grid named as a member's home: one the caller cannot see is a bad field, worded
+    as for an id that does not exist, so the answer says nothing about other grids."""
+    try:
+        return await authorized_unit(actor, unit_id, Capability.MANAGE_MEMBERS)
+    except NotFound:
+        raise Invalid.field("org_unit_id", "所在网格不存在") from None
 
 
 async def list_members(
@@ -126,8 +140,10 @@ async def roles_of(member_id: int) -> list[RoleOut]:
 async def create_member(actor: Principal, data: MemberCreate, settings: Settings) -> MemberDetail:
     phone = parse_phone(data.phone)
     name = _clean_name(data.name)
+    # Hashing is slow on purpose: off the event loop, and before SQLite's write lock is taken.
+    password_hash = await asyncio.to_thread(hash_password, data.password) if data.password else None
     async with writing():
-        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_MEMBERS)
+        unit = await _home_unit(actor, data.org_unit_id)
         if data.partner_unit_id is not None:
             await registration.require_partner_field(actor, data.partner_unit_id)
         if await Member.exists().where(Member.phone == phone):
@@ -139,7 +155,7 @@ async def create_member(actor: Principal, data: MemberCreate, settings: Settings
             "category": data.category.value,
             "org_unit": unit["id"],
             "status": "active",
-            "password_hash": hash_password(data.password) if data.password else None,
+            "password_hash": password_hash,
             "employer": (data.employer or "").strip() or None,
             "partner_unit": data.partner_unit_id,
             "created_at": now,
@@ -189,8 +205,7 @@ async def update_member(actor: Principal, member_id: int, patch: MemberPatch) ->
     async with writing():
         row = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
         if "org_unit_id" in changes:
-            unit = await authorized_unit(actor, changes["org_unit_id"], Capability.MANAGE_MEMBERS)
-            values["org_unit"] = unit["id"]
+            values["org_unit"] = (await _home_unit(actor, changes["org_unit_id"]))["id"]
         if values.get("partner_unit") is not None:
             await registration.require_partner_field(actor, values["partner_unit"])
         phone_changes = "phone" in values and values["phone"] != row["phone"]
@@ -222,13 +237,14 @@ async def update_member(actor: Principal, member_id: int, patch: MemberPatch) ->
 
 async def set_password(actor: Principal, member_id: int, password: str) -> None:
     """A member sets their own password; a manager sets (resets) a member's."""
+    password_hash = await asyncio.to_thread(hash_password, password)
     async with writing():
         if actor.is_member(member_id):
             row = await authorized_member(actor, member_id)
         else:
             row = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
         await Member.update(
-            {Member.password_hash: hash_password(password), Member.updated_at: utcnow()}
+            {Member.password_hash: password_hash, Member.updated_at: utcnow()}
         ).where(Member.id == member_id)
         # The hash itself never goes into the log.
         await record(
@@ -246,7 +262,11 @@ async def set_password(actor: Principal, member_id: int, password: str) -> None:
 async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> RoleOut:
     async with writing():
         await authorized_member(actor, member_id)
-        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_ROLES)
+        try:
+            unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_ROLES)
+        except NotFound as exc:
+            exc.problems = [FieldProblem("org_unit_id", exc.detail)]
+            raise
         if not may_appoint(actor.capabilities_at(unit["path"]), data.role):
             raise Forbidden("您不能任命高于自身权限的角色")
         exists = await RoleAssignment.exists().where(
@@ -255,16 +275,22 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
             & (RoleAssignment.org_unit == unit["id"])
         )
         if exists:
-            raise Conflict("该成员已在此单位担任此角色", code="role_exists")
-        inserted = await RoleAssignment.insert(
-            RoleAssignment(
-                member=member_id,
-                role=data.role.value,
-                org_unit=unit["id"],
-                granted_by=actor.member_id,
-                created_at=utcnow(),
-            )
-        ).returning(RoleAssignment.id)
+            raise _role_taken()
+        try:
+            inserted = await RoleAssignment.insert(
+                RoleAssignment(
+                    member=member_id,
+                    role=data.role.value,
+                    org_unit=unit["id"],
+                    granted_by=actor.member_id,
+                    created_at=utcnow(),
+                )
+            ).returning(RoleAssignment.id)
+        except Exception as exc:
+            # A concurrent grant of the same role got in between the check and the insert.
+            if is_unique_violation(exc):
+                raise _role_taken() from exc
+            raise
         role_id = inserted[0]["id"]
         await record(
             actor,

@@ -110,7 +110,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 
 _MISSING_PARAMETER = re.compile(r"[Mm]issing required \w+ parameter '(?P<name>[^']+)'")
-_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+_MISSING = re.compile(r"(?:missing required|unknown) field `(?P<name>[^`]+)`")
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 
 
