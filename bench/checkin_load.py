@@ -338,7 +338,8 @@ def main() -> int:
         )
         servers.append(
             start_server(
-                [gridpoints, "serve", "--port", str(port)],
+                # Like the reference: no line per request.
+                [gridpoints, "serve", "--port", str(port), "--no-access-log"],
                 {**env, "GRIDPOINTS_LOGIN_LIMIT_PER_ADDRESS": "100000/minute"},
                 port,
                 folder / "gridpoints.log",

@@ -135,12 +135,18 @@ def bootstrap(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="API processes.")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="A line per request (leave it to the reverse proxy in front, if it keeps one).",
+)
+def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Serve the API and the pages."""
-    _serve(host, port, workers)
+    _serve(host, port, workers, access_log=access_log)
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def _serve(host: str, port: int, workers: int, *, access_log: bool = True) -> None:
     import uvicorn
 
     settings = _settings()
@@ -157,6 +163,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        access_log=access_log,
     )
 
 

@@ -34,6 +34,18 @@ class DomainError(Exception):
             self.code = code
 
 
+class Unauthenticated(DomainError):
+    """The token was good but its member can no longer sign in."""
+
+    status = 401
+    title = "Unauthorized"
+    code = "unauthorized"
+
+    def __init__(self) -> None:
+        super().__init__("请先登录")
+        self.headers = {"WWW-Authenticate": "Bearer"}
+
+
 class NotFound(DomainError):
     """The object does not exist, or the caller may not know that it does."""
 

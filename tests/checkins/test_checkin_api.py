@@ -11,6 +11,8 @@ import pytest
 
 from gridpoints.activities.codes import make_token, slot_of
 from gridpoints.activities.tables import Activity
+from gridpoints.audit.services import verify
+from gridpoints.audit.tables import AuditEntry
 from gridpoints.checkins import services
 from gridpoints.checkins.tables import CheckIn
 from gridpoints.clock import utcnow
@@ -148,6 +150,12 @@ async def test_ten_concurrent_copies_of_one_check_in_make_one_row(client, world)
     assert sorted(a.status_code for a in answers) == [200] * 9 + [201]
     assert len({a.json()["id"] for a in answers}) == 1
     assert await CheckIn.count() == 1
+    # The one check-in and its audit row were written together, chained onto the log.
+    audited = await AuditEntry.select(AuditEntry.object_id).where(
+        AuditEntry.action == "checkin.create"
+    )
+    assert audited == [{"object_id": answers[0].json()["id"]}]
+    assert (await verify()).intact
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,7 @@ async def _activity_and_checkin_of_b(world, settings) -> tuple[int, int]:
     )
     code = await current_code(leader_b, activity.id, settings, "http://test", now)
     checkin, _ = await check_in(
-        member_b,
+        member_b.member_id,
         CheckInIn(
             client_id=uuid.uuid4(), activity_id=activity.id, token=code.token, lat=30.0, lng=120.0
         ),

@@ -60,6 +60,8 @@ _AUDITED = (
 async def home_path(actor: Principal) -> str | None:
     if actor.member_id is None:
         return None
+    if actor.home is not None:
+        return actor.home
     row = (
         await Member.select(Member.org_unit._.path.as_alias("path"))
         .where(Member.id == actor.member_id)

@@ -12,7 +12,13 @@ from typing import Any
 
 import msgspec
 
-from gridpoints.audit.chain import GENESIS_HASH, canonical_content, chain_hash, encode_state
+from gridpoints.audit.chain import (
+    GENESIS_HASH,
+    canonical_content,
+    chain_hash,
+    content_around_id,
+    encode_state,
+)
 from gridpoints.audit.schemas import AuditEntryOut
 from gridpoints.audit.tables import AuditEntry
 from gridpoints.auth.permissions import Capability
@@ -82,6 +88,40 @@ async def record_many(actor: Principal, changes: Iterable[Change]) -> int:
     for start in range(0, len(rows), _INSERT_CHUNK):
         await AuditEntry.insert(*rows[start : start + _INSERT_CHUNK])
     return len(rows)
+
+
+def append_call(actor: Principal, change: Change, object_id_sql: str) -> tuple[str, list[Any]]:
+    """A call of the database's `audit_append` (PostgreSQL) recording `change` about the row
+    whose id is `object_id_sql` in the caller's statement, with its `{}` arguments. The
+    statement then writes the change and its audit row at once."""
+    at = utcnow()
+    before, after = encode_state(change.before), encode_state(change.after)
+    head, tail = content_around_id(
+        at=at,
+        actor_id=actor.member_id,
+        actor_label=actor.label,
+        action=change.action,
+        object_type=change.object_type,
+        org_unit_id=change.org_unit_id,
+        before=before,
+        after=after,
+    )
+    call = (
+        f"audit_append({{}}, {{}}, {{}}, {{}}, {{}}, {object_id_sql}, {{}}, {{}}, {{}}, {{}}, {{}})"
+    )
+    args = [
+        at,
+        actor.member_id,
+        actor.label,
+        change.action,
+        change.object_type,
+        change.org_unit_id,
+        before,
+        after,
+        head,
+        tail,
+    ]
+    return call, args
 
 
 async def _lock_chain_head() -> str:

@@ -23,6 +23,8 @@ class Principal(msgspec.Struct, frozen=True):
     member_id: int | None
     name: str
     grants: tuple[RoleGrant, ...] = ()
+    # The path of the member's own grid unit, when loaded with the principal.
+    home: str | None = None
 
     @classmethod
     def system(cls, name: str = "system") -> Principal:
@@ -54,3 +56,10 @@ class Principal(msgspec.Struct, frozen=True):
 
     def is_member(self, member_id: int) -> bool:
         return self.member_id is not None and self.member_id == member_id
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """A valid token's member, on a route that loads the principal itself (see
+    `auth.tokens.LOADS_OWN_PRINCIPAL`): not yet known to be active, and holding no roles."""
+
+    member_id: int

@@ -10,6 +10,7 @@ from gridpoints.auth.passwords import verify_password
 from gridpoints.auth.principal import Principal, RoleGrant
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.schemas import LoginIn, LoginOut, MeOut
+from gridpoints.db import sql
 from gridpoints.errors import DomainError, Invalid
 from gridpoints.members.phones import BadPhone, normalise_phone
 from gridpoints.members.services import get_member, set_password
@@ -20,10 +21,12 @@ from gridpoints.org.services import get_unit
 if TYPE_CHECKING:
     from gridpoints.auth.tokens import TokenIssuer
 
-# One query for the member and every role they hold, with each role's org unit path.
+# One query for the member, their home unit's path, and every role they hold, with each
+# role's org unit path.
 _PRINCIPAL_SQL = """
-SELECT m.id, m.name, r.role, r.org_unit AS role_unit, o.path AS role_path
+SELECT m.id, m.name, h.path AS home, r.role, r.org_unit AS role_unit, o.path AS role_path
 FROM member m
+JOIN org_unit h ON h.id = m.org_unit
 LEFT JOIN role_assignment r ON r.member = m.id
 LEFT JOIN org_unit o ON o.id = r.org_unit
 WHERE m.id = {} AND m.status = {}
@@ -50,7 +53,7 @@ class TooManyAttempts(DomainError):
 
 
 async def load_principal(member_id: int) -> Principal | None:
-    rows = await Member.raw(_PRINCIPAL_SQL, member_id, MemberStatus.ACTIVE.value)
+    rows = await sql.fetch(_PRINCIPAL_SQL, member_id, MemberStatus.ACTIVE.value)
     if not rows:
         return None
     grants = tuple(
@@ -58,7 +61,8 @@ async def load_principal(member_id: int) -> Principal | None:
         for row in rows
         if row["role"] is not None
     )
-    return Principal(member_id=rows[0]["id"], name=rows[0]["name"], grants=grants)
+    first = rows[0]
+    return Principal(member_id=first["id"], name=first["name"], grants=grants, home=first["home"])
 
 
 async def login(

@@ -14,27 +14,33 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.security.jwt import JWTAuth, Token
 
-from gridpoints.auth.principal import Principal
+from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
 from gridpoints.settings import Settings
 
 ALGORITHM = "HS256"
 ISSUER = "gridpoints"
 EXCLUDE_FROM_AUTH = "exclude_from_auth"
+# Route option: the token is checked as everywhere, but the route reads its member (and
+# checks that they may still sign in) within its own first statement; `request.user` is a
+# `Caller`. For the busiest route, where that saves a round trip to the database.
+LOADS_OWN_PRINCIPAL = "loads_own_principal"
 
 
 async def _retrieve_principal(
-    token: Token, _: ASGIConnection[Any, Any, Any, Any]
-) -> Principal | None:
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Principal | Caller | None:
     try:
         member_id = int(token.sub)
     except ValueError:
         return None
+    if connection.route_handler.opt.get(LOADS_OWN_PRINCIPAL):
+        return Caller(member_id)
     return await load_principal(member_id)
 
 
-def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
-    return JWTAuth[Principal, Token](
+def build_jwt_auth(settings: Settings) -> JWTAuth[Principal | Caller, Token]:
+    return JWTAuth[Principal | Caller, Token](
         retrieve_user_handler=_retrieve_principal,
         token_secret=settings.secret_key,
         algorithm=ALGORITHM,
@@ -52,7 +58,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
 class TokenIssuer:
     """Makes the tokens that `build_jwt_auth`'s middleware accepts."""
 
-    def __init__(self, jwt_auth: JWTAuth[Principal, Token], settings: Settings) -> None:
+    def __init__(self, jwt_auth: JWTAuth[Principal | Caller, Token], settings: Settings) -> None:
         self._jwt_auth = jwt_auth
         self.ttl_seconds = settings.token_ttl_seconds
         self._audience = settings.token_audience

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
+from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from gridpoints.auth.principal import Caller
+from gridpoints.auth.tokens import LOADS_OWN_PRINCIPAL
 from gridpoints.checkins import services
 from gridpoints.checkins.schemas import (
     BatchItemOut,
@@ -47,11 +51,16 @@ class CheckInController(Controller):
         "with the stored one. Out-of-fence, out-of-window or late check-ins are kept, flagged.",
         status_code=HTTP_201_CREATED,
         responses=problems(400, 403, 404, 409),
+        opt={LOADS_OWN_PRINCIPAL: True},
     )
     async def check_in(
-        self, actor: Actor, data: JSONBody[CheckInIn], settings: AppSettings
+        self, request: Request[Caller, Token, State], data: JSONBody[CheckInIn]
     ) -> Response[CheckInOut]:
-        return _stored(*await services.check_in(actor, data, settings, utcnow()))
+        return _stored(
+            *await services.check_in(
+                request.user.member_id, data, request.app.state.settings, utcnow()
+            )
+        )
 
     @post(
         "/batch",
@@ -59,14 +68,16 @@ class CheckInController(Controller):
         summary="Send a phone's offline queue; one status per item",
         status_code=HTTP_200_OK,
         responses=problems(400),
+        opt={LOADS_OWN_PRINCIPAL: True},
     )
     async def check_in_batch(
-        self, actor: Actor, data: JSONBody[CheckInBatch], settings: AppSettings
+        self, request: Request[Caller, Token, State], data: JSONBody[CheckInBatch]
     ) -> BatchOut:
+        member_id, settings = request.user.member_id, request.app.state.settings
         results = []
         for item in data.items:
             try:
-                checkin, created = await services.check_in(actor, item, settings, utcnow())
+                checkin, created = await services.check_in(member_id, item, settings, utcnow())
                 results.append(
                     BatchItemOut(str(item.client_id), 201 if created else 200, checkin=checkin)
                 )

@@ -11,18 +11,19 @@ from uuid import UUID
 import msgspec
 
 from gridpoints.activities.codes import TOKEN_PROBLEM_LABELS, check_token
-from gridpoints.activities.services import home_path, may_join, visible_activity
+from gridpoints.activities.services import may_join, visible_activity
 from gridpoints.audit.services import Change, record
 from gridpoints.auth.access import require
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
+from gridpoints.auth.services import load_principal
 from gridpoints.checkins import flags as rules
+from gridpoints.checkins import store
 from gridpoints.checkins.schemas import CheckInIn, CheckInOut, ProxyCheckInIn, ReviewIn
 from gridpoints.checkins.tables import CheckIn
 from gridpoints.clock import utcnow
-from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
-from gridpoints.errors import Conflict, Forbidden, Invalid
+from gridpoints.errors import Conflict, DomainError, Forbidden, Invalid, Unauthenticated
 from gridpoints.events import services as events
 from gridpoints.members.lookup import authorized_member
 from gridpoints.org.queries import within
@@ -91,38 +92,45 @@ def _scanned_at(claimed: datetime | None, now: datetime) -> datetime:
     return min(claimed, now)
 
 
-async def _previous_sighting(member_id: int, before: datetime) -> rules.Sighting | None:
-    row = (
-        await CheckIn.select(CheckIn.checked_in_at, CheckIn.lat, CheckIn.lng)
-        .where(
-            (CheckIn.member == member_id)
-            & CheckIn.lat.is_not_null()
-            & (CheckIn.checked_in_at <= before)
-        )
-        .order_by(CheckIn.checked_in_at, ascending=False)
-        .first()
-    )
-    if row is None:
-        return None
-    return rules.Sighting(row["checked_in_at"], row["lat"], row["lng"])
-
-
 async def check_in(
-    actor: Principal, data: CheckInIn, settings: Settings, now: datetime
+    member_id: int, data: CheckInIn, settings: Settings, now: datetime
 ) -> tuple[CheckInOut, bool]:
-    """(the check-in, True when made now); a replay of a stored one gives it back unchanged."""
-    if actor.member_id is None:
-        raise Forbidden("只有成员本人可以扫码签到")
-    body_hash = _body_hash(actor.member_id, data)
-    replay = await _replay(data.client_id, actor.member_id, body_hash)
-    if replay is not None:
-        return replay, False
-    activity = await visible_activity(actor, data.activity_id)
-    if not may_join(await home_path(actor), activity["org_path"]):
+    """(the check-in, True when made now) for the member of a valid token; a replay of a
+    stored one gives it back unchanged, even when its code has expired since."""
+    body_hash = _body_hash(member_id, data)
+    try:
+        actor, activity, values = await _admit(member_id, data, settings, now)
+    except Unauthenticated:
+        raise
+    except DomainError:
+        replay = await _replay(data.client_id, member_id, body_hash)
+        if replay is not None:
+            return replay, False
+        raise
+    values["body_hash"] = body_hash
+    return await _store(actor, values, activity, member_name=actor.name)
+
+
+async def _admit(
+    member_id: int, data: CheckInIn, settings: Settings, now: datetime
+) -> tuple[Principal, dict[str, Any], dict[str, Any]]:
+    """The scanning member, the activity, and the check-in to store, flagged with what looks
+    wrong; refuses what cannot be a check-in at all (a member who may no longer sign in, no
+    such activity, not invited, a forged or foreign code)."""
+    scanned_at = _scanned_at(data.at, now)
+    activity = await store.scan(member_id, data.activity_id, scanned_at)
+    if activity is None:
+        raise Unauthenticated()
+    # Who the audit log names; the member's roles are not needed to check in.
+    actor = Principal(member_id=member_id, name=activity["member_name"], home=activity["home"])
+    if activity["id"] is None or not may_join(activity["home"], activity["org_path"]):
+        # Leaders above the activity see it, but only its invitees check in.
+        principal = await load_principal(member_id)
+        assert principal is not None
+        await visible_activity(principal, data.activity_id)
         raise Forbidden("您不在本活动的参加范围内")
     if activity["status"] != "scheduled":
         raise Conflict("活动已取消", code="activity_cancelled")
-    scanned_at = _scanned_at(data.at, now)
     token = check_token(
         data.token,
         platform_secret=settings.secret_key,
@@ -150,14 +158,18 @@ async def check_in(
         found.append(rules.Flag.LATE_TOKEN)
     if fix is not None:
         found += rules.speed_flags(
-            await _previous_sighting(actor.member_id, scanned_at),
+            rules.Sighting(
+                activity["previous_at"], activity["previous_lat"], activity["previous_lng"]
+            )
+            if activity["previous_at"] is not None
+            else None,
             rules.Sighting(scanned_at, fix.lat, fix.lng),
             settings.checkin_max_speed_kmh,
         )
     values = {
         "client_id": data.client_id,
         "activity": activity["id"],
-        "member": actor.member_id,
+        "member": member_id,
         "method": "qr",
         "checked_in_at": scanned_at,
         "received_at": now,
@@ -167,9 +179,8 @@ async def check_in(
         "token_slot": token.slot,
         "flags": rules.encode(found),
         "review": "pending" if found else "accepted",
-        "body_hash": body_hash,
     }
-    return await _store(actor, values, activity)
+    return actor, activity, values
 
 
 async def proxy_check_in(
@@ -200,54 +211,50 @@ async def proxy_check_in(
         "proxy_reason": data.reason.strip(),
         "body_hash": body_hash,
     }
-    return await _store(actor, values, activity)
+    return await _store(actor, values, activity, member_name=member["name"])
 
 
 async def _store(
-    actor: Principal, values: dict[str, Any], activity: dict[str, Any]
+    actor: Principal, values: dict[str, Any], activity: dict[str, Any], *, member_name: str
 ) -> tuple[CheckInOut, bool]:
-    try:
-        async with writing():
-            if activity["capacity"] is not None:
-                joined = await CheckIn.count(distinct=[CheckIn.member]).where(
-                    (CheckIn.activity == activity["id"]) & (CheckIn.review != "rejected")
-                )
-                already = await CheckIn.exists().where(
-                    (CheckIn.activity == activity["id"]) & (CheckIn.member == values["member"])
-                )
-                if joined >= activity["capacity"] and not already:
-                    raise Conflict("活动人数已满", code="activity_full")
-            inserted = await CheckIn.insert(CheckIn(**values)).returning(CheckIn.id)
-            checkin_id = inserted[0]["id"]
-            await record(
-                actor,
-                Change(
-                    "checkin.create",
-                    "checkin",
-                    checkin_id,
-                    activity["org_unit"],
-                    after={
-                        "activity": activity["id"],
-                        "member": values["member"],
-                        "method": values["method"],
-                        "flags": values["flags"],
-                        "review": values["review"],
-                    },
-                ),
-            )
-    except Exception as exc:
-        if not is_unique_violation(exc):
-            raise
-        # A concurrent copy won the race for this client_id, or the member is checked in.
+    capacity = activity["capacity"]
+    if capacity is not None and not await store.has_room(
+        activity["id"], values["member"], capacity
+    ):
+        raise Conflict("活动人数已满", code="activity_full")
+    change = Change(
+        "checkin.create",
+        "checkin",
+        None,
+        activity["org_unit"],
+        after={
+            "activity": activity["id"],
+            "member": values["member"],
+            "method": values["method"],
+            "flags": values["flags"],
+            "review": values["review"],
+        },
+    )
+    checkin_id = await store.insert_once(actor, values, change)
+    if checkin_id is None:
+        # A copy of this check-in won the race for its client_id, or the member is
+        # checked in already.
         winner = await _row_by(CheckIn.client_id == values["client_id"])
-        if winner is not None and winner["body_hash"] == values["body_hash"]:
-            return present(winner), False
-        if winner is not None:
-            raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused") from exc
-        raise Conflict("您已签到，尚未签退", code="already_checked_in") from exc
-    row = await _row_by(CheckIn.id == checkin_id)
-    assert row is not None
-    return present(row), True
+        if winner is None:
+            raise Conflict("您已签到，尚未签退", code="already_checked_in")
+        if winner["body_hash"] != values["body_hash"]:
+            raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused")
+        return present(winner), False
+    made = {
+        "id": checkin_id,
+        "activity_title": activity["title"],
+        "member_name": member_name,
+        "checked_out_at": None,
+        "review_reason": None,
+        "proxy_reason": None,
+        **values,
+    }
+    return present(made), True
 
 
 async def visible_checkin(

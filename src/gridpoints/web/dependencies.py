@@ -17,6 +17,9 @@ from gridpoints.settings import Settings
 
 
 def provide_actor(request: Request[Principal, Any, Any]) -> Principal:
+    # A route that loads its own principal gets a bare `Caller`; it must not take `actor`.
+    if not isinstance(request.user, Principal):
+        raise TypeError(f"{request.url.path} loads its own principal and has no actor")
     return request.user
 
 
