@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -107,6 +108,23 @@ def _unsigned(payload: dict) -> str:
         ),
         pytest.param(lambda s, m: _token(s, sub=str(m), exp=int(time.time()) - 10), id="expired"),
         pytest.param(lambda s, m: "not-a-jwt", id="garbage"),
+        pytest.param(lambda s, m: _with_payload(_token(s, sub="1"), sub=str(m)), id="other-sub"),
+        pytest.param(
+            lambda s, m: jwt.encode(
+                {"sub": str(m), "aud": s.token_audience, "iss": "gridpoints"},
+                s.secret_key,
+                algorithm="HS256",
+            ),
+            id="no-expiry",
+        ),
+        pytest.param(
+            lambda s, m: jwt.encode(
+                {"sub": str(m), "aud": s.token_audience, "iss": "gridpoints", "exp": 2e9},
+                s.secret_key,
+                algorithm="HS512",
+            ),
+            id="other-algorithm",
+        ),
     ],
 )
 async def test_tokens_that_must_not_pass_get_401(client, world, settings, make_token):
@@ -114,11 +132,28 @@ async def test_tokens_that_must_not_pass_get_401(client, world, settings, make_t
     assert (
         await client.get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
     ).status_code == 200
-    response = await client.get(
-        "/api/v1/me", headers={"Authorization": f"Bearer {make_token(settings, world.leader_a)}"}
-    )
+    bad = {"Authorization": f"Bearer {make_token(settings, world.leader_a)}"}
+    response = await client.get("/api/v1/me", headers=bad)
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
+    # The scan route checks the token the same way, though it loads its member itself.
+    scan = await client.post("/api/v1/checkins", json=_any_scan(), headers=bad)
+    assert scan.status_code == 401
+
+
+def _with_payload(token: str, **claims) -> str:
+    """The token's header and signature around a payload with `claims` changed."""
+    import base64
+    import json
+
+    header, payload, signature = token.split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    raw = json.dumps({**data, **claims}).encode()
+    return f"{header}.{base64.urlsafe_b64encode(raw).rstrip(b'=').decode()}.{signature}"
+
+
+def _any_scan() -> dict:
+    return {"client_id": str(uuid.uuid4()), "activity_id": 1, "token": "x"}
 
 
 async def test_a_deactivated_member_token_stops_working(client, world):
@@ -131,3 +166,6 @@ async def test_a_deactivated_member_token_stops_working(client, world):
     )
     assert patched.status_code == 200
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 401
+    scan = await client.post("/api/v1/checkins", json=_any_scan(), headers=headers)
+    assert scan.status_code == 401
+    assert scan.headers["www-authenticate"] == "Bearer"

@@ -90,10 +90,11 @@ async def record_many(actor: Principal, changes: Iterable[Change]) -> int:
     return len(rows)
 
 
-def append_call(actor: Principal, change: Change, object_id_sql: str) -> tuple[str, list[Any]]:
-    """A call of the database's `audit_append` (PostgreSQL) recording `change` about the row
-    whose id is `object_id_sql` in the caller's statement, with its `{}` arguments. The
-    statement then writes the change and its audit row at once."""
+def append_args(actor: Principal, change: Change) -> list[Any]:
+    """The arguments of the database's `audit_append` (PostgreSQL) but the object's id,
+    which the caller's statement supplies: `audit_append(at, actor_id, actor_label, action,
+    object_type, <object id>, org_unit_id, before, after, head, tail)` writes the change's
+    audit row chained onto the log, in the statement that makes the object."""
     at = utcnow()
     before, after = encode_state(change.before), encode_state(change.after)
     head, tail = content_around_id(
@@ -106,10 +107,7 @@ def append_call(actor: Principal, change: Change, object_id_sql: str) -> tuple[s
         before=before,
         after=after,
     )
-    call = (
-        f"audit_append({{}}, {{}}, {{}}, {{}}, {{}}, {object_id_sql}, {{}}, {{}}, {{}}, {{}}, {{}})"
-    )
-    args = [
+    return [
         at,
         actor.member_id,
         actor.label,
@@ -121,7 +119,6 @@ def append_call(actor: Principal, change: Change, object_id_sql: str) -> tuple[s
         head,
         tail,
     ]
-    return call, args
 
 
 async def _lock_chain_head() -> str:

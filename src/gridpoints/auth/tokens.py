@@ -1,19 +1,23 @@
 """Bearer tokens: HS256 JWTs with expiry and audience, checked by Litestar's JWT middleware.
 
 The middleware accepts exactly one algorithm (so `alg: none` and any other algorithm fail),
-requires our audience, verifies the signature and the expiry, then loads the principal from
-the database for every request, so a revoked role or a deactivated member takes effect at once.
+requires our audience and issuer, verifies the signature and the expiry (`auth.jwt_check`),
+then loads the principal from the database for every request, so a revoked role or a
+deactivated member takes effect at once.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self
 
 from litestar.connection import ASGIConnection
+from litestar.exceptions import ImproperlyConfiguredException, NotAuthorizedException
 from litestar.security.jwt import JWTAuth, Token
 
+from gridpoints.auth.jwt_check import BadToken, check_hs256
 from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
 from gridpoints.settings import Settings
@@ -25,6 +29,47 @@ EXCLUDE_FROM_AUTH = "exclude_from_auth"
 # checks that they may still sign in) within its own first statement; `request.user` is a
 # `Caller`. For the busiest route, where that saves a round trip to the database.
 LOADS_OWN_PRINCIPAL = "loads_own_principal"
+
+
+class CheckedToken(Token):
+    """Litestar's token, checked by `auth.jwt_check` (the one algorithm and claims we issue)."""
+
+    @classmethod
+    def decode(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithm: str,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | Sequence[str] | None = None,
+        require_claims: Sequence[str] | None = None,
+        verify_exp: bool = True,
+        verify_nbf: bool = True,
+        strict_audience: bool = False,
+    ) -> Self:
+        try:
+            claims = check_hs256(
+                encoded_token,
+                secret.encode(),
+                audiences=_names(audience),
+                issuers=_names(issuer),
+            )
+            return cls(
+                exp=datetime.fromtimestamp(claims.exp, UTC),
+                sub=claims.sub,
+                iat=datetime.fromtimestamp(claims.iat or 0, UTC),
+                iss=claims.iss,
+                aud=claims.aud,
+                jti=claims.jti,
+            )
+        except (BadToken, ImproperlyConfiguredException) as exc:
+            raise NotAuthorizedException("Invalid token") from exc
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 async def _retrieve_principal(
@@ -42,6 +87,7 @@ async def _retrieve_principal(
 def build_jwt_auth(settings: Settings) -> JWTAuth[Principal | Caller, Token]:
     return JWTAuth[Principal | Caller, Token](
         retrieve_user_handler=_retrieve_principal,
+        token_cls=CheckedToken,
         token_secret=settings.secret_key,
         algorithm=ALGORITHM,
         accepted_audiences=[settings.token_audience],

@@ -100,15 +100,34 @@ async def check_in(
     body_hash = _body_hash(member_id, data)
     try:
         actor, activity, values = await _admit(member_id, data, settings, now)
+        values["body_hash"] = body_hash
+        checkin_id = await _insert(actor, values, activity)
     except Unauthenticated:
         raise
-    except DomainError:
+    except DomainError as refusal:
         replay = await _replay(data.client_id, member_id, body_hash)
         if replay is not None:
             return replay, False
+        if isinstance(refusal, _NotInvited):
+            await _explain_not_invited(member_id, data.activity_id)
         raise
-    values["body_hash"] = body_hash
-    return await _store(actor, values, activity, member_name=actor.name)
+    return await _result(checkin_id, values, activity, member_name=actor.name)
+
+
+class _NotInvited(Forbidden):
+    """No such activity, or the member is not among its invitees: which one the caller
+    may learn depends on their roles (see `_explain_not_invited`)."""
+
+    def __init__(self) -> None:
+        super().__init__("您不在本活动的参加范围内")
+
+
+async def _explain_not_invited(member_id: int, activity_id: int) -> None:
+    """NotFound unless the member may see the activity (a leader above it): then they are
+    told plainly that only its invitees check in."""
+    principal = await load_principal(member_id)
+    assert principal is not None
+    await visible_activity(principal, activity_id)
 
 
 async def _admit(
@@ -124,11 +143,7 @@ async def _admit(
     # Who the audit log names; the member's roles are not needed to check in.
     actor = Principal(member_id=member_id, name=activity["member_name"], home=activity["home"])
     if activity["id"] is None or not may_join(activity["home"], activity["org_path"]):
-        # Leaders above the activity see it, but only its invitees check in.
-        principal = await load_principal(member_id)
-        assert principal is not None
-        await visible_activity(principal, data.activity_id)
-        raise Forbidden("您不在本活动的参加范围内")
+        raise _NotInvited()
     if activity["status"] != "scheduled":
         raise Conflict("活动已取消", code="activity_cancelled")
     token = check_token(
@@ -211,12 +226,12 @@ async def proxy_check_in(
         "proxy_reason": data.reason.strip(),
         "body_hash": body_hash,
     }
-    return await _store(actor, values, activity, member_name=member["name"])
+    checkin_id = await _insert(actor, values, activity)
+    return await _result(checkin_id, values, activity, member_name=member["name"])
 
 
-async def _store(
-    actor: Principal, values: dict[str, Any], activity: dict[str, Any], *, member_name: str
-) -> tuple[CheckInOut, bool]:
+async def _insert(actor: Principal, values: dict[str, Any], activity: dict[str, Any]) -> int | None:
+    """The new check-in's id, or None when one like it is stored (see `_result`)."""
     capacity = activity["capacity"]
     if capacity is not None and not await store.has_room(
         activity["id"], values["member"], capacity
@@ -235,7 +250,12 @@ async def _store(
             "review": values["review"],
         },
     )
-    checkin_id = await store.insert_once(actor, values, change)
+    return await store.insert_once(actor, values, change)
+
+
+async def _result(
+    checkin_id: int | None, values: dict[str, Any], activity: dict[str, Any], *, member_name: str
+) -> tuple[CheckInOut, bool]:
     if checkin_id is None:
         # A copy of this check-in won the race for its client_id, or the member is
         # checked in already.
