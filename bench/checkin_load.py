@@ -1,8 +1,8 @@
-"""Check-in load benchmark: several hundred (by default 2,000) distinct members check into one
+"""Check-in load benchmark: thousands (by default 5,000) of distinct members check into one
 activity over 32 connections, against `gridpoints serve` on PostgreSQL, and the same load
 against a bare Litestar + asyncpg handler doing one `INSERT ... ON CONFLICT DO NOTHING`.
 
-    python bench/checkin_load.py [--members 2000] [--connections 32] [--threads 2]
+    python bench/checkin_load.py [--members 5000] [--connections 32] [--threads 2]
 
 Needs PostgreSQL (GRIDPOINTS_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test)
 and `wrk` (apt-get install wrk). It makes a database of its own and drops it after. Prints
@@ -277,7 +277,7 @@ def measure(name: str, figures: dict[str, float], stored: int, seconds: float) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
