@@ -22,6 +22,7 @@ from gridpoints.jobs.controllers import JobController
 from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
 from gridpoints.members.controllers import MemberController, PartnerUnitController
 from gridpoints.org.controllers import OrgUnitController
+from gridpoints.partners.controllers import PartnerAccountController
 from gridpoints.services.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrgUnitController,
             MemberController,
             PartnerUnitController,
+            PartnerAccountController,
             ActivityController,
             CheckInController,
             ServiceRecordController,

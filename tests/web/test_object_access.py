@@ -21,6 +21,8 @@ from gridpoints.clock import utcnow
 from gridpoints.members import registration, services
 from gridpoints.members.schemas import MemberCreate, PairingIn
 from gridpoints.members.vocab import Category
+from gridpoints.partners.schemas import PartnerAccountIn
+from gridpoints.partners.services import create_account
 from gridpoints.services.schemas import ServiceRecordIn
 from gridpoints.services.services import attach_photo
 from gridpoints.services.services import submit as submit_service
@@ -155,6 +157,11 @@ def _bodies(world) -> dict[tuple[str, str], dict]:
             "POST",
             "/api/v1/partner-units/{partner_id:int}/pairings/{pairing_id:int}/end",
         ): {"ended_on": "2026-06-30"},
+        ("POST", "/api/v1/partner-units/{partner_id:int}/accounts"): {
+            "name": "联系人",
+            "phone": "13600000001",
+            "password": "partner-pass-123",
+        },
     }
 
 
@@ -181,18 +188,15 @@ def _url(template: str, ids: dict[str, int]) -> str:
     return PARAM.sub(lambda m: str(ids[m.group(1)]), template)
 
 
-async def test_a_grid_leader_learns_nothing_of_a_sibling_grid_through_any_object_route(
-    client, world, settings
-):
-    objects_b = await _objects_of_b(world, settings)
-    bodies = _bodies(world)
-    headers = bearer(client, world.leader_a)
+async def _walk(client, headers, objects_b, bodies, refusals=(404,)) -> int:
+    """Every object route against grid B's objects and against missing ids: the same
+    refusal (404, or where `refusals` allows, a 403 that says the same of both)."""
     routes = _object_routes(client.app)
     assert len(routes) >= 15, routes
     unmapped = {p for _, _, params in routes for p in params if p not in objects_b}
     assert not unmapped, f"name a grid-B object for path parameters {unmapped} in this test"
     audit_rows = await AuditEntry.count()
-    walked = []
+    walked = 0
     for method, template, params in routes:
         body = bodies.get((method, template))
         if method in ("POST", "PATCH", "PUT"):
@@ -205,18 +209,45 @@ async def test_a_grid_leader_learns_nothing_of_a_sibling_grid_through_any_object
         )
         missing = await client.request(method, _url(template, nowhere), headers=headers, **payload)
         where = f"{method} {template}"
-        assert sibling.status_code == 404, f"{where}: {sibling.status_code} {sibling.text}"
-        assert missing.status_code == 404, f"{where}: {missing.status_code} {missing.text}"
+        assert sibling.status_code in refusals, f"{where}: {sibling.status_code} {sibling.text}"
+        assert missing.status_code == sibling.status_code, f"{where}: {missing.text}"
         assert _without_instance(sibling) == _without_instance(missing), (
             f"{where} tells B's object from a missing one"
         )
         assert set(sibling.headers) == set(missing.headers), where
-        walked.append(where)
+        walked += 1
     assert await AuditEntry.count() == audit_rows, "a refused request changed something"
+    return walked
+
+
+async def test_a_grid_leader_learns_nothing_of_a_sibling_grid_through_any_object_route(
+    client, world, settings
+):
+    objects_b = await _objects_of_b(world, settings)
+    headers = bearer(client, world.leader_a)
+    walked = await _walk(client, headers, objects_b, _bodies(world))
     # The leader can reach their own grid through the same routes: the walk is not vacuous.
     own = await client.get(f"/api/v1/members/{world.member_a}", headers=headers)
     assert own.status_code == 200
-    assert len(walked) == len(routes)
+    assert walked == len(_object_routes(client.app))
+
+
+async def test_a_partner_units_contact_learns_nothing_but_their_own_record(client, world, settings):
+    objects_b = await _objects_of_b(world, settings)
+    account = await create_account(
+        SYSTEM,
+        world.partner,
+        PartnerAccountIn(name="联系人甲", phone="13600000009", password="partner-pass-123"),
+    )
+    headers = {"Authorization": f"Bearer {client.app.state.tokens.issue_partner(account.id)}"}
+    # Acting as a member (claiming a wish, say) is refused before any object is looked up.
+    await _walk(client, headers, objects_b, _bodies(world), refusals=(403, 404))
+    own = await client.get(
+        f"/api/v1/partner-units/{world.partner}/record.xlsx",
+        params={"period": "2026Q3"},
+        headers=headers,
+    )
+    assert own.status_code == 200, own.text
 
 
 async def test_list_filters_naming_a_sibling_grid_answer_like_an_unknown_unit(client, world):

@@ -25,6 +25,8 @@ class Principal(msgspec.Struct, frozen=True):
     grants: tuple[RoleGrant, ...] = ()
     # The path of the member's own grid unit, when loaded with the principal.
     home: str | None = None
+    # A partner unit's contact (no member, no roles): may read that unit's own record.
+    partner_unit_id: int | None = None
 
     @classmethod
     def system(cls, name: str = "system") -> Principal:

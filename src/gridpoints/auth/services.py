@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -12,7 +13,7 @@ from gridpoints.auth.principal import Principal, RoleGrant
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.schemas import LoginIn, LoginOut, MeOut
 from gridpoints.db import sql
-from gridpoints.errors import DomainError, Invalid
+from gridpoints.errors import DomainError, Forbidden, Invalid
 from gridpoints.members.phones import BadPhone, normalise_phone
 from gridpoints.members.services import get_member, set_password
 from gridpoints.members.tables import Member
@@ -80,8 +81,16 @@ async def login(
     )
 
 
-async def authenticate(phone: str, password: str, address: str, limiter: LoginLimiter) -> int:
-    """The member id for a correct phone and password; the same refusal for every wrong one."""
+async def authenticate(
+    phone: str,
+    password: str,
+    address: str,
+    limiter: LoginLimiter,
+    find: Callable[[str], Awaitable[tuple[int, str | None] | None]] | None = None,
+) -> int:
+    """The account id for a correct phone and password; the same refusal for every wrong
+    one. `find` gives (id, password hash) of the active account with a phone: a member's
+    unless told otherwise."""
     try:
         phone = normalise_phone(phone)
     except BadPhone:
@@ -89,31 +98,41 @@ async def authenticate(phone: str, password: str, address: str, limiter: LoginLi
     wait = await limiter.seconds_until_allowed(phone, address)
     if wait:
         raise TooManyAttempts(wait)
+    account = await (find or _member_by_phone)(phone)
+    stored_hash = account[1] if account else None
+    # argon2 takes tens of milliseconds by design: off the event loop.
+    matches = await asyncio.to_thread(verify_password, password, stored_hash)
+    if not matches or account is None:
+        await limiter.record_failure(phone, address)
+        raise BadCredentials()
+    return account[0]
+
+
+async def _member_by_phone(phone: str) -> tuple[int, str | None] | None:
     member = (
         await Member.select(Member.id, Member.password_hash)
         .where((Member.phone == phone) & (Member.status == MemberStatus.ACTIVE.value))
         .first()
     )
-    stored_hash = member["password_hash"] if member else None
-    # argon2 takes tens of milliseconds by design: off the event loop.
-    matches = await asyncio.to_thread(verify_password, password, stored_hash)
-    if not matches or member is None:
-        await limiter.record_failure(phone, address)
-        raise BadCredentials()
-    return member["id"]
+    return (member["id"], member["password_hash"]) if member else None
+
+
+def _own_member(actor: Principal) -> int:
+    if actor.member_id is None:
+        raise Forbidden("共建单位账号没有个人资料，请使用共建单位页面")
+    return actor.member_id
 
 
 async def me(actor: Principal) -> MeOut:
     """The signed-in member as the "me" page shows them."""
-    assert actor.member_id is not None
-    detail = await get_member(actor, actor.member_id)
+    detail = await get_member(actor, _own_member(actor))
     home = await get_unit(Principal.system(), detail.org_unit_id)
     return MeOut(**msgspec.structs.asdict(detail), org_unit_path=home.path_names)
 
 
 async def change_own_password(actor: Principal, current: str, new: str) -> None:
-    assert actor.member_id is not None
-    row = await Member.select(Member.password_hash).where(Member.id == actor.member_id).first()
+    member_id = _own_member(actor)
+    row = await Member.select(Member.password_hash).where(Member.id == member_id).first()
     if row is None or not await asyncio.to_thread(verify_password, current, row["password_hash"]):
         raise Invalid.field("current_password", "当前密码不正确")
-    await set_password(actor, actor.member_id, new)
+    await set_password(actor, member_id, new)

@@ -20,6 +20,7 @@ from litestar.security.jwt import JWTAuth, Token
 from gridpoints.auth.jwt_check import BadToken, check_hs256
 from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
+from gridpoints.partners.services import load_partner_principal
 from gridpoints.settings import Settings
 
 ALGORITHM = "HS256"
@@ -29,6 +30,8 @@ EXCLUDE_FROM_AUTH = "exclude_from_auth"
 # checks that they may still sign in) within its own first statement; `request.user` is a
 # `Caller`. For the busiest route, where that saves a round trip to the database.
 LOADS_OWN_PRINCIPAL = "loads_own_principal"
+# A token's subject is a member's id, or `partner:<id>` for a partner unit's account.
+PARTNER_SUBJECT = "partner"
 
 
 class CheckedToken(Token):
@@ -75,13 +78,20 @@ def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
 async def _retrieve_principal(
     token: Token, connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Principal | Caller | None:
+    kind, _, number = token.sub.rpartition(":")
     try:
-        member_id = int(token.sub)
+        account_id = int(number)
     except ValueError:
         return None
-    if connection.route_handler.opt.get(LOADS_OWN_PRINCIPAL):
-        return Caller(member_id)
-    return await load_principal(member_id)
+    loads_own = connection.route_handler.opt.get(LOADS_OWN_PRINCIPAL)
+    if kind == PARTNER_SUBJECT and not loads_own:
+        return await load_partner_principal(account_id)
+    if kind:
+        # Unknown kinds, and partner accounts on the scan routes (they do not check in).
+        return None
+    if loads_own:
+        return Caller(account_id)
+    return await load_principal(account_id)
 
 
 def build_jwt_auth(settings: Settings) -> JWTAuth[Principal | Caller, Token]:
@@ -110,8 +120,14 @@ class TokenIssuer:
         self._audience = settings.token_audience
 
     def issue(self, member_id: int) -> str:
+        return self._issue(str(member_id))
+
+    def issue_partner(self, account_id: int) -> str:
+        return self._issue(f"{PARTNER_SUBJECT}:{account_id}")
+
+    def _issue(self, subject: str) -> str:
         return self._jwt_auth.create_token(
-            identifier=str(member_id),
+            identifier=subject,
             token_expiration=timedelta(seconds=self.ttl_seconds),
             token_issuer=ISSUER,
             token_audience=self._audience,

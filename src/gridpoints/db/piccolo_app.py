@@ -16,6 +16,7 @@ from gridpoints.members.tables import (
     UnitPairing,
 )
 from gridpoints.org.tables import OrgUnit
+from gridpoints.partners.tables import PartnerAccount
 from gridpoints.paths import resource_dir
 from gridpoints.services.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
@@ -38,6 +39,7 @@ APP_CONFIG = AppConfig(
         VerifiedEvent,
         ServiceRecord,
         Wish,
+        PartnerAccount,
     ],
     migration_dependencies=[],
     commands=[],

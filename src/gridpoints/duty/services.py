@@ -137,7 +137,9 @@ async def partner_report(
         .where(PartnerUnit.id == partner_id)
         .first()
     )
-    require(actor, Capability.MANAGE_PARTNERS, partner["path"] if partner else None, "共建单位")
+    # A partner unit's own contacts read its record; otherwise those who manage the unit.
+    if partner is None or actor.partner_unit_id != partner_id:
+        require(actor, Capability.MANAGE_PARTNERS, partner["path"] if partner else None, "共建单位")
     assert partner is not None
     registered = await _registered(MemberRegistration.partner_unit == partner_id)
     return partner["name"], await _report(registered, quarter, settings)
