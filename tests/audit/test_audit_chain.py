@@ -59,8 +59,8 @@ async def test_a_removed_row_breaks_the_chain_at_the_row_after_it(world):
     assert "removed" in report.reason
 
 
-async def test_state_changes_record_who_what_and_before_after(world):
-    await services.update_member(SYSTEM, world.member_b, MemberPatch(name="居民乙改"))
+async def test_state_changes_record_who_what_and_before_after(world, settings):
+    await services.update_member(SYSTEM, world.member_b, MemberPatch(name="居民乙改"), settings)
     entry = (
         await AuditEntry.select()
         .where((AuditEntry.object_type == "member") & (AuditEntry.object_id == world.member_b))

@@ -453,3 +453,50 @@ async def test_a_registration_cannot_end_before_it_began_or_end_twice(client, wo
     ).status_code == 200
     again = await client.post(end, json={"ended_on": str(reported)}, headers=admin)
     assert _refused(again, 409)["code"] == "already_ended"
+
+
+async def _active(member_id: int) -> list[dict]:
+    return await MemberRegistration.select(
+        MemberRegistration.community, MemberRegistration.partner_unit
+    ).where((MemberRegistration.member == member_id) & (MemberRegistration.state == "active"))
+
+
+async def test_a_members_report_follows_their_category_and_employer(client, world):
+    admin = bearer(client, world.admin)
+    path = f"/api/v1/members/{world.member_b}"
+    assert await _active(world.member_b) == []
+    # Becoming in-service: a report to the community they live in, with their employer.
+    joined = await client.patch(
+        path, json={"category": "in_service", "partner_unit_id": world.partner_b}, headers=admin
+    )
+    assert joined.status_code == 200, joined.text
+    assert await _active(world.member_b) == [
+        {"community": world.units["C"], "partner_unit": world.partner_b}
+    ]
+    # A new employer: the old report ends, a new one begins.
+    moved = await client.patch(path, json={"partner_unit_id": world.partner}, headers=admin)
+    assert moved.status_code == 200, moved.text
+    assert await _active(world.member_b) == [
+        {"community": world.units["C"], "partner_unit": world.partner}
+    ]
+    assert await MemberRegistration.count().where(MemberRegistration.member == world.member_b) == 2
+    # A move within the same community changes nothing.
+    within = await client.patch(path, json={"org_unit_id": world.units["B1"]}, headers=admin)
+    assert within.status_code == 200, within.text
+    assert len(await _active(world.member_b)) == 1
+    # No longer in service: the report ends.
+    left = await client.patch(path, json={"category": "resident"}, headers=admin)
+    assert left.status_code == 200, left.text
+    assert await _active(world.member_b) == []
+    actions = [
+        r["action"]
+        for r in await AuditEntry.select(AuditEntry.action)
+        .where(AuditEntry.object_type == "member_registration")
+        .order_by(AuditEntry.id)
+    ]
+    assert actions[-4:] == [
+        "registration.create",
+        "registration.end",
+        "registration.create",
+        "registration.end",
+    ]

@@ -116,9 +116,9 @@ class MemberController(Controller):
         responses=problems(400, 403, 404, 409),
     )
     async def update_member(
-        self, actor: Actor, member_id: IdPath, data: JSONBody[MemberPatch]
+        self, actor: Actor, member_id: IdPath, data: JSONBody[MemberPatch], settings: AppSettings
     ) -> MemberDetail:
-        return await services.update_member(actor, member_id, data)
+        return await services.update_member(actor, member_id, data, settings)
 
     @post(
         "/{member_id:int}/password",

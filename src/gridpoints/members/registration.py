@@ -17,7 +17,7 @@ from piccolo.query.functions.aggregate import Count
 from gridpoints.audit.services import Change, record
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
-from gridpoints.clock import utcnow
+from gridpoints.clock import local_today, utcnow
 from gridpoints.db.engine import is_postgres
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
@@ -33,7 +33,7 @@ from gridpoints.members.schemas import (
     RegistrationOut,
 )
 from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit, UnitPairing
-from gridpoints.members.vocab import RecordState
+from gridpoints.members.vocab import Category, RecordState
 from gridpoints.org.paths import ancestor_ids, covers
 from gridpoints.org.queries import within
 from gridpoints.org.services import authorized_unit, community_of
@@ -422,6 +422,51 @@ async def register_member(
     return registration_id
 
 
+async def follow_member(actor: Principal, member: dict[str, Any], settings: Settings) -> None:
+    """After a change to the member (inside its transaction), keep their report where they
+    now are: an in-service member reports to the community they live in, with their partner
+    unit; moving to another community, or changing employer, ends the old report and starts
+    a new one today; a member no longer in service ends theirs."""
+    current = await active_registration(member["id"])
+    in_service = member["category"] == Category.IN_SERVICE.value
+    if current is not None and in_service:
+        community = await community_of(member["org_path"], settings)
+        same_place = community is not None and community["id"] == current.community_id
+        if same_place and current.partner_unit_id == member["partner_unit"]:
+            return
+    today = local_today(settings.timezone)
+    if current is not None:
+        await _end(actor, member, current, max(today, current.reported_on))
+    if in_service:
+        await register_member(
+            actor,
+            member_id=member["id"],
+            unit_path=member["org_path"],
+            partner_unit_id=member["partner_unit"],
+            reported_on=today,
+            settings=settings,
+        )
+
+
+async def _end(
+    actor: Principal, member: dict[str, Any], current: RegistrationOut, ended_on: date
+) -> None:
+    await MemberRegistration.update(
+        {MemberRegistration.state: RecordState.ENDED.value, MemberRegistration.ended_on: ended_on}
+    ).where(MemberRegistration.id == current.id)
+    await record(
+        actor,
+        Change(
+            "registration.end",
+            "member_registration",
+            current.id,
+            member["org_unit"],
+            before={"state": current.state, "ended_on": current.ended_on},
+            after={"state": RecordState.ENDED.value, "ended_on": ended_on},
+        ),
+    )
+
+
 def _registration_taken() -> Conflict:
     return Conflict("该成员已有生效的报到记录", code="registration_exists")
 
@@ -458,22 +503,6 @@ async def end_registration(
             raise NotFound(REGISTRATION)
         row = rows[0]
         _require_endable(row["state"], row["reported_on"], ended_on, REGISTRATION)
-        await MemberRegistration.update(
-            {
-                MemberRegistration.state: RecordState.ENDED.value,
-                MemberRegistration.ended_on: ended_on,
-            }
-        ).where(MemberRegistration.id == registration_id)
-        await record(
-            actor,
-            Change(
-                "registration.end",
-                "member_registration",
-                registration_id,
-                member["org_unit"],
-                before={"state": row["state"], "ended_on": row["ended_on"]},
-                after={"state": RecordState.ENDED.value, "ended_on": ended_on},
-            ),
-        )
+        await _end(actor, member, _registration_out(row), ended_on)
         rows = await _registration_rows(MemberRegistration.id == registration_id)
     return _registration_out(rows[0])

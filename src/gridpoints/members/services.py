@@ -186,7 +186,9 @@ async def create_member(actor: Principal, data: MemberCreate, settings: Settings
     return await _detail(actor, row)
 
 
-async def update_member(actor: Principal, member_id: int, patch: MemberPatch) -> MemberDetail:
+async def update_member(
+    actor: Principal, member_id: int, patch: MemberPatch, settings: Settings
+) -> MemberDetail:
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not msgspec.UNSET}
     if not changes:
         raise Invalid(FieldProblem("body", "没有要修改的字段"))
@@ -232,6 +234,8 @@ async def update_member(actor: Principal, member_id: int, patch: MemberPatch) ->
                 after=_audited(updated),
             ),
         )
+        if {"category", "org_unit", "partner_unit"} & values.keys():
+            await registration.follow_member(actor, updated, settings)
     return await _detail(actor, updated)
 
 
