@@ -23,6 +23,8 @@ from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
 from gridpoints.members.controllers import MemberController, PartnerUnitController
 from gridpoints.org.controllers import OrgUnitController
 from gridpoints.partners.controllers import PartnerAccountController
+from gridpoints.points.controllers import RuleSetController
+from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.services.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
@@ -38,6 +40,8 @@ _UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    # A broken rule set stops the start, naming every problem (RuleSetsInvalid).
+    rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     engine = db_engine.use_engine(db_engine.make_engine(settings))
     jwt_auth = build_jwt_auth(settings)
     tokens = TokenIssuer(jwt_auth, settings)
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ServiceRecordController,
             WishController,
             DutyController,
+            RuleSetController,
             JobController,
             AuditController,
             static_pages(),
@@ -83,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
+                "rulesets": rulesets,
                 "login_limiter": LoginLimiter.from_settings(settings),
                 "tokens": tokens,
             }

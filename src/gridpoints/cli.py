@@ -152,6 +152,7 @@ def _serve(host: str, port: int, workers: int, *, access_log: bool = True) -> No
     settings = _settings()
     from gridpoints.db import engine as db_engine
 
+    _require_good_rules(settings)
     jobs = "arq workers via Redis" if settings.redis_url else "inside this process"
     click.echo(f"Database: {db_engine.describe(settings)}; jobs run {jobs}")
     click.echo(f"Open http://{host}:{port}/")
@@ -263,6 +264,47 @@ class _NoQueue:
 
 def _print_progress(percent: int, note: str) -> None:
     click.echo(f"\r{percent:3d}% {note:<20}", nl=False)
+
+
+def _require_good_rules(settings: Settings) -> None:
+    from gridpoints.points.rulefiles import read_rulesets
+
+    _, problems = read_rulesets(settings.scoring_rules_dir, settings.activity_categories)
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems)
+        raise click.ClickException(
+            f"积分规则有 {len(problems)} 个问题，平台不启动（{settings.scoring_rules_dir}）：\n"
+            f"{listed}\n运行 `gridpoints rules check` 检查修改后的文件"
+        )
+
+
+@main.group()
+def rules() -> None:
+    """Scoring rule sets (scoring_rules/)."""
+
+
+@rules.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def rules_check(path: Path | None) -> None:
+    """Check rule set files (the folder in use, or PATH); print every problem."""
+    from gridpoints.points.rulefiles import read_rulesets
+
+    settings = _settings()
+    where = path or settings.scoring_rules_dir
+    sets, problems = read_rulesets(where, settings.activity_categories)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} 个问题，规则未通过检查（{where}）", err=True)
+        sys.exit(1)
+    for ruleset in sets:
+        spec = ruleset.spec
+        until = spec.effective_to or "长期"
+        click.echo(
+            f"{ruleset.source}: {spec.id} 版本 {ruleset.version}，{len(spec.rules)} 条规则，"
+            f"{spec.effective_from} 至 {until}，范围 {spec.scope or '全部'}"
+        )
+    click.echo("规则检查通过")
 
 
 @main.group()

@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkin_auto_close_hours: Positive = 3
     photo_max_bytes: Positive = 5 * 1024 * 1024
     uploads_dir_setting: str = ""
+    scoring_rules_dir_setting: str = ""
 
     @property
     def uploads_dir(self) -> Path:
@@ -53,6 +54,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return (
             Path(self.uploads_dir_setting) if self.uploads_dir_setting else self.var_dir / "uploads"
         )
+
+    @property
+    def scoring_rules_dir(self) -> Path:
+        """Rule set files: GRIDPOINTS_SCORING_RULES_DIR, or the shipped `scoring_rules/`."""
+        if self.scoring_rules_dir_setting:
+            return Path(self.scoring_rules_dir_setting)
+        from gridpoints.paths import resource_dir
+
+        return resource_dir("scoring_rules")
 
     @property
     def uses_sqlite(self) -> bool:
@@ -101,6 +111,7 @@ ENVIRONMENT = {
     "checkin_auto_close_hours": "GRIDPOINTS_CHECKIN_AUTO_CLOSE_HOURS",
     "photo_max_bytes": "GRIDPOINTS_PHOTO_MAX_BYTES",
     "uploads_dir_setting": "GRIDPOINTS_UPLOADS_DIR",
+    "scoring_rules_dir_setting": "GRIDPOINTS_SCORING_RULES_DIR",
 }
 
 

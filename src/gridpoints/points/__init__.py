@@ -1,0 +1,1 @@
+"""Points: scoring rule sets from `scoring_rules/`, the append-only ledger, and reading points."""

@@ -1,0 +1,66 @@
+"""Routes of rule sets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Controller, get
+from litestar.datastructures import State
+
+from gridpoints.clock import local_today
+from gridpoints.points.rules import EVENT_LABELS, RuleSet
+from gridpoints.points.schemas import RuleOut, RuleSetOut
+from gridpoints.web.dependencies import Actor
+from gridpoints.web.openapi import problems
+
+
+def present(ruleset: RuleSet, today: date) -> RuleSetOut:
+    spec = ruleset.spec
+    return RuleSetOut(
+        id=spec.id,
+        label=spec.label,
+        version=ruleset.version,
+        source=ruleset.source,
+        effective_from=spec.effective_from,
+        effective_to=spec.effective_to,
+        scope=spec.scope,
+        in_force=ruleset.in_force(today),
+        rules=[
+            RuleOut(
+                id=rule.id,
+                label=rule.label,
+                event=rule.event,
+                event_label=EVENT_LABELS[rule.event],
+                when=rule.when,
+                categories=rule.categories,
+                member_categories=rule.member_categories,
+                roles=rule.roles,
+                min_hours=rule.min_hours,
+                fixed=rule.points.fixed,
+                per_hour=rule.points.per_hour,
+                rounding=rule.points.rounding,
+                multiplier=rule.points.multiplier,
+                cap_per_event=rule.cap_per_event,
+                cap_per_quarter=rule.cap_per_quarter,
+                cap_per_year=rule.cap_per_year,
+                note=rule.note,
+            )
+            for rule in spec.rules
+        ],
+    )
+
+
+class RuleSetController(Controller):
+    path = "/api/v1/rulesets"
+    tags = ["points"]
+
+    @get(
+        "",
+        operation_id="listRuleSets",
+        summary="The scoring rule sets, and which are in force today",
+        responses=problems(),
+    )
+    async def list_rulesets(self, actor: Actor, state: State) -> list[RuleSetOut]:
+        # Every member may read the rules their points come from.
+        today = local_today(state.settings.timezone)
+        return [present(ruleset, today) for ruleset in state.rulesets]
