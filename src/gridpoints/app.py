@@ -23,8 +23,9 @@ from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
 from gridpoints.members.controllers import MemberController, PartnerUnitController
 from gridpoints.org.controllers import OrgUnitController
 from gridpoints.partners.controllers import PartnerAccountController
-from gridpoints.points.controllers import RuleSetController
+from gridpoints.points.controllers import MemberPointsController, RuleSetController
 from gridpoints.points.rulefiles import load_rulesets
+from gridpoints.points.schedule import run_scoring
 from gridpoints.services.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def resources(app: Litestar) -> AsyncIterator[None]:
         db_engine.use_engine(engine)
         await db_engine.start(engine, settings)
-        schedule: asyncio.Task[None] | None = None
+        schedules: list[asyncio.Task[None]] = []
         queue = await open_queue(settings)
         app.state.job_queue = queue
         try:
@@ -58,12 +59,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # Jobs left unfinished by a previous run of the embedded server.
                 await resubmit_stale(queue)
                 # Without workers, the server keeps the schedule itself.
-                schedule = asyncio.create_task(run_every(settings), name="schedule")
+                schedules = [
+                    asyncio.create_task(run_every(settings), name="schedule"),
+                    asyncio.create_task(run_scoring(settings, rulesets), name="scoring"),
+                ]
             yield
         finally:
-            if schedule is not None:
+            for schedule in schedules:
                 schedule.cancel()
-                await asyncio.gather(schedule, return_exceptions=True)
+            await asyncio.gather(*schedules, return_exceptions=True)
             await queue.close()
             await db_engine.stop(engine)
 
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WishController,
             DutyController,
             RuleSetController,
+            MemberPointsController,
             JobController,
             AuditController,
             static_pages(),

@@ -33,7 +33,10 @@ from tests.world import SYSTEM
 
 NONEXISTENT = 987_654_321
 # Required query parameters, so validation (400) cannot hide the access check.
-QUERIES = {("GET", "/api/v1/partner-units/{partner_id:int}/record.xlsx"): {"period": "2026Q3"}}
+QUERIES = {
+    ("GET", "/api/v1/partner-units/{partner_id:int}/record.xlsx"): {"period": "2026Q3"},
+    ("GET", "/api/v1/members/{member_id:int}/points"): {"period": "2026Q3"},
+}
 # A body sent as a multipart upload instead of JSON.
 FILES = {"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)}
 # Parametrised routes that hold no org-scoped object.

@@ -18,6 +18,7 @@ from gridpoints.members.tables import (
 from gridpoints.org.tables import OrgUnit
 from gridpoints.partners.tables import PartnerAccount
 from gridpoints.paths import resource_dir
+from gridpoints.points.tables import PointsEntry, ScoredEvent
 from gridpoints.services.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 
@@ -40,6 +41,8 @@ APP_CONFIG = AppConfig(
         ServiceRecord,
         Wish,
         PartnerAccount,
+        PointsEntry,
+        ScoredEvent,
     ],
     migration_dependencies=[],
     commands=[],

@@ -15,9 +15,8 @@ from gridpoints.members.export import XLSX_MEDIA_TYPE
 from gridpoints.periods import parse_quarter
 from gridpoints.web.dependencies import Actor, AppSettings
 from gridpoints.web.openapi import problems
-from gridpoints.web.params import IdPath
+from gridpoints.web.params import IdPath, PeriodQuery
 
-PeriodQuery = Annotated[str, QueryParameter(min_length=6, max_length=6, description="如 2026Q3")]
 IdRequired = Annotated[int, QueryParameter(ge=1, le=2**31 - 1)]
 
 

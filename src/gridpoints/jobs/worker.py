@@ -18,6 +18,8 @@ from gridpoints.checkins.schedule import close_stale_checkins_task
 from gridpoints.db import engine as db_engine
 from gridpoints.jobs.dispatch import ARQ_FUNCTION, ArqQueue, resubmit_stale
 from gridpoints.jobs.runner import run_job
+from gridpoints.points.rulefiles import load_rulesets
+from gridpoints.points.schedule import score_pending_task
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ async def run_job_task(ctx: dict[str, Any], job_id: int) -> str | None:
 
 async def _startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
+    # A broken rule set stops the worker, naming every problem (RuleSetsInvalid).
+    ctx["rulesets"] = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     engine = db_engine.use_engine(db_engine.make_engine(settings))
     await db_engine.start(engine, settings)
     ctx["engine"] = engine
@@ -53,7 +57,11 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         # Every worker may run it; closing is idempotent, so overlapping runs are harmless.
         # No timeout of its own: arq waits the longest function timeout before re-running a
         # crashed job, so a longer one here would delay every retry.
-        "cron_jobs": [cron(close_stale_checkins_task, minute={0, 15, 30, 45}, unique=True)],
+        "cron_jobs": [
+            cron(close_stale_checkins_task, minute={0, 15, 30, 45}, unique=True),
+            # Every minute; scoring is idempotent, so a run on two workers is harmless.
+            cron(score_pending_task, second=0, unique=True),
+        ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": settings.job_queue_name,
         "job_timeout": settings.job_timeout_seconds,

@@ -8,10 +8,13 @@ from litestar import Controller, get
 from litestar.datastructures import State
 
 from gridpoints.clock import local_today
+from gridpoints.periods import parse_quarter
+from gridpoints.points import reading
 from gridpoints.points.rules import EVENT_LABELS, RuleSet
-from gridpoints.points.schemas import RuleOut, RuleSetOut
-from gridpoints.web.dependencies import Actor
+from gridpoints.points.schemas import MemberPointsOut, RuleOut, RuleSetOut
+from gridpoints.web.dependencies import Actor, AppSettings
 from gridpoints.web.openapi import problems
+from gridpoints.web.params import IdPath, PeriodQuery
 
 
 def present(ruleset: RuleSet, today: date) -> RuleSetOut:
@@ -48,6 +51,23 @@ def present(ruleset: RuleSet, today: date) -> RuleSetOut:
             for rule in spec.rules
         ],
     )
+
+
+class MemberPointsController(Controller):
+    path = "/api/v1/members"
+    tags = ["points"]
+
+    @get(
+        "/{member_id:int}/points",
+        operation_id="getMemberPoints",
+        summary="A member's points for a quarter: total, rank in their grid, every entry",
+        responses=problems(400, 404),
+    )
+    async def member_points(
+        self, actor: Actor, member_id: IdPath, period: PeriodQuery, settings: AppSettings
+    ) -> MemberPointsOut:
+        quarter = parse_quarter(period)
+        return await reading.member_points(actor, member_id, quarter, settings)
 
 
 class RuleSetController(Controller):

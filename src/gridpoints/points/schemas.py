@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -37,3 +37,31 @@ class RuleSetOut(msgspec.Struct):
     scope: str | None
     in_force: bool
     rules: list[RuleOut]
+
+
+class EntryOut(msgspec.Struct):
+    id: int
+    amount: int
+    kind: str
+    label: str
+    occurred_at: datetime
+    category: str | None
+    category_label: str | None
+    rule_set: str | None
+    rule_set_version: str | None
+    rule: str | None
+    reverses: int | None
+    created_at: datetime
+
+
+class MemberPointsOut(msgspec.Struct):
+    member_id: int
+    member_name: str
+    period: str
+    total: int
+    # 1 + how many members of the grid have more points this period.
+    rank: int
+    grid_id: int
+    grid_name: str
+    grid_members: int
+    entries: list[EntryOut]

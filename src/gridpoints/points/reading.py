@@ -1,0 +1,85 @@
+"""Reading points: a member's total for a quarter, their rank in their grid, and every entry
+with the label of the rule that gave it, so the member reads why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridpoints.activities.vocab import category_label
+from gridpoints.auth.principal import Principal
+from gridpoints.db import sql
+from gridpoints.members.lookup import authorized_member
+from gridpoints.members.vocab import MemberStatus
+from gridpoints.org.paths import ancestor_ids, subtree_bounds
+from gridpoints.periods import Quarter
+from gridpoints.points.schemas import EntryOut, MemberPointsOut
+from gridpoints.settings import Settings
+
+_ENTRIES = """
+SELECT id, amount, kind, label, occurred_at, category, rule_set, rule_set_version, rule,
+       reverses, created_at
+FROM points_entry WHERE member = {} AND period = {}
+ORDER BY occurred_at, id
+"""
+# Members of the grid with more points than `total` this period, and the grid's size.
+_STANDING = """
+SELECT
+  sum(CASE WHEN coalesce(t.total, 0) > {} THEN 1 ELSE 0 END) AS above,
+  count(*) AS members
+FROM member m
+JOIN org_unit o ON o.id = m.org_unit
+LEFT JOIN (
+    SELECT member, sum(amount) AS total FROM points_entry WHERE period = {} GROUP BY member
+) t ON t.member = m.id
+WHERE o.path >= {} AND o.path < {} AND m.status = {}
+"""
+_UNIT = "SELECT id, name, path FROM org_unit WHERE id = {}"
+
+
+def grid_unit_id(member_path: str, settings: Settings) -> int:
+    """The member's grid: the unit one level below the community on their path (their own
+    unit when it lies no deeper)."""
+    ids = ancestor_ids(member_path)
+    return ids[min(settings.community_level + 1, len(ids) - 1)]
+
+
+async def member_points(
+    actor: Principal, member_id: int, quarter: Quarter, settings: Settings
+) -> MemberPointsOut:
+    member = await authorized_member(actor, member_id)
+    period = quarter.label
+    rows = await sql.fetch(_ENTRIES, member_id, period)
+    total = sum(row["amount"] for row in rows)
+    grid = await sql.fetch_one(_UNIT, grid_unit_id(member["org_path"], settings))
+    assert grid is not None
+    low, high = subtree_bounds(grid["path"])
+    standing = await sql.fetch_one(_STANDING, total, period, low, high, MemberStatus.ACTIVE.value)
+    assert standing is not None
+    return MemberPointsOut(
+        member_id=member_id,
+        member_name=member["name"],
+        period=period,
+        total=total,
+        rank=int(standing["above"] or 0) + 1,
+        grid_id=grid["id"],
+        grid_name=grid["name"],
+        grid_members=int(standing["members"]),
+        entries=[_entry(row) for row in rows],
+    )
+
+
+def _entry(row: Any) -> EntryOut:
+    return EntryOut(
+        id=row["id"],
+        amount=row["amount"],
+        kind=row["kind"],
+        label=row["label"],
+        occurred_at=row["occurred_at"],
+        category=row["category"],
+        category_label=category_label(row["category"]) if row["category"] else None,
+        rule_set=row["rule_set"],
+        rule_set_version=row["rule_set_version"],
+        rule=row["rule"],
+        reverses=row["reverses"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,38 @@
+"""The points ledger: append-only entries, each naming the member, the quarter, the amount,
+the event it came from and the rule (set, version, rule id) that gave it.
+
+Entries are never updated or deleted (database triggers refuse both); a correction is a new
+entry reversing another. `key` makes each entry happen once: per event, rule set version and
+rule; per member, quarter and period-end rule; per reversed entry.
+"""
+
+from piccolo.columns import ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.table import Table
+
+from gridpoints.members.tables import Member
+
+
+class PointsEntry(Table, tablename="points_entry"):
+    key = Varchar(length=160, unique=True)
+    member = ForeignKey(Member, null=False, on_delete=OnDelete.restrict, index=True)
+    period = Varchar(length=7, index=True)  # 2026Q3
+    amount = Integer()
+    kind = Varchar(length=12)  # score | period_end | reversal | adjustment
+    event = Integer(null=True, default=None, index=True)  # the verified event scored
+    rule_set = Varchar(length=60, null=True, default=None)
+    rule_set_version = Varchar(length=16, null=True, default=None)
+    rule = Varchar(length=60, null=True, default=None)
+    # What the member reads: the rule's label when the entry was made, or the reason.
+    label = Varchar(length=200)
+    category = Varchar(length=40, null=True, default=None)
+    occurred_at = Timestamptz()
+    reverses = Integer(null=True, default=None, unique=True)
+    author = Integer(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class ScoredEvent(Table, tablename="points_scored_event"):
+    """A verified event the engine has scored (whatever it gave): written with its entries."""
+
+    event = Integer(unique=True)
+    scored_at = Timestamptz()
