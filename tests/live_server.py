@@ -36,6 +36,10 @@ class LiveServer:
     phones: dict[str, str]
     folder: Path
 
+    def command(self, *args: str) -> str:
+        """Run a `gridpoints` command on this server's folder (its database); its output."""
+        return _run(list(args), self.folder, _environment(self.password))
+
     def sign_in(self, phone: str) -> dict[str, Any]:
         """The login response for a demo account (token and member), as the page gets it."""
         response = httpx.post(

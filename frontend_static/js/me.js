@@ -89,6 +89,7 @@ function renderRoles(roles) {
   // Leaders rule on flagged check-ins and services; the link is for them.
   const leads = ["admin", "committee_member", "branch_secretary", "grid_leader", "building_head", "unit_head"];
   $("to-review").hidden = !roles.some((r) => leads.indexOf(r.role) !== -1);
+  $("to-leaderboard").hidden = $("to-review").hidden;
 }
 
 function renderRegistration(registration) {

@@ -23,7 +23,11 @@ from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
 from gridpoints.members.controllers import MemberController, PartnerUnitController
 from gridpoints.org.controllers import OrgUnitController
 from gridpoints.partners.controllers import PartnerAccountController
-from gridpoints.points.controllers import MemberPointsController, RuleSetController
+from gridpoints.points.controllers import (
+    LeaderboardController,
+    MemberPointsController,
+    RuleSetController,
+)
 from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.points.schedule import run_scoring
 from gridpoints.services.controllers import ServiceRecordController
@@ -86,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DutyController,
             RuleSetController,
             MemberPointsController,
+            LeaderboardController,
             JobController,
             AuditController,
             static_pages(),

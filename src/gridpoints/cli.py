@@ -308,6 +308,50 @@ def rules_check(path: Path | None) -> None:
 
 
 @main.group()
+def points() -> None:
+    """The points ledger."""
+
+
+@points.command("score")
+def points_score() -> None:
+    """Score every verified event not scored yet."""
+    from gridpoints.points.engine import score_pending
+    from gridpoints.points.rulefiles import load_rulesets
+
+    settings = _settings()
+    _require_good_rules(settings)
+    rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
+    scored = _with_database(settings, lambda: score_pending(rulesets, settings))
+    click.echo(f"已计分事件 {scored} 个")
+
+
+@points.command("close-quarter")
+@click.argument("period")
+def points_close_quarter(period: str) -> None:
+    """Apply the period-end rules to PERIOD (2026Q3), once per member and rule."""
+    from gridpoints.errors import Invalid
+    from gridpoints.periods import parse_quarter
+    from gridpoints.points.engine import score_pending
+    from gridpoints.points.period_end import close_quarter
+    from gridpoints.points.rulefiles import load_rulesets
+
+    try:
+        quarter = parse_quarter(period)
+    except Invalid as exc:
+        raise click.BadParameter(exc.detail, param_hint="PERIOD") from exc
+    settings = _settings()
+    _require_good_rules(settings)
+    rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
+
+    async def work() -> int:
+        await score_pending(rulesets, settings)
+        return await close_quarter(rulesets, quarter, settings)
+
+    written = _with_database(settings, work)
+    click.echo(f"{quarter.label} 季度结算：新写入 {written} 条积分记录")
+
+
+@main.group()
 def audit() -> None:
     """The hash-chained audit log."""
 

@@ -36,6 +36,7 @@ NONEXISTENT = 987_654_321
 QUERIES = {
     ("GET", "/api/v1/partner-units/{partner_id:int}/record.xlsx"): {"period": "2026Q3"},
     ("GET", "/api/v1/members/{member_id:int}/points"): {"period": "2026Q3"},
+    ("GET", "/api/v1/org-units/{unit_id:int}/leaderboard"): {"period": "2026Q3"},
 }
 # A body sent as a multipart upload instead of JSON.
 FILES = {"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)}
@@ -160,6 +161,12 @@ def _bodies(world) -> dict[tuple[str, str], dict]:
             "POST",
             "/api/v1/partner-units/{partner_id:int}/pairings/{pairing_id:int}/end",
         ): {"ended_on": "2026-06-30"},
+        ("POST", "/api/v1/members/{member_id:int}/points/adjustments"): {
+            "client_id": "0f0e0d0c-0b0a-4908-8706-050403020100",
+            "period": "2026Q3",
+            "amount": 1,
+            "reason": "核实后补记",
+        },
         ("POST", "/api/v1/partner-units/{partner_id:int}/accounts"): {
             "name": "联系人",
             "phone": "13600000001",

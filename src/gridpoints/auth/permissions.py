@@ -17,6 +17,7 @@ class Capability(StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_JOBS = "view_jobs"  # see background jobs others started on the unit
     MANAGE_ACTIVITIES = "manage_activities"  # organise activities, show their check-in code
+    ADJUST_POINTS = "adjust_points"  # manual ledger adjustments, with a reason
 
 
 _LEADER = {Capability.VIEW, Capability.MANAGE_MEMBERS, Capability.MANAGE_ACTIVITIES}
@@ -30,6 +31,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.MANAGE_PARTNERS,
             Capability.VIEW_AUDIT,
             Capability.VIEW_JOBS,
+            Capability.ADJUST_POINTS,
         }
     ),
     Role.BRANCH_SECRETARY: frozenset({*_LEADER, Capability.MANAGE_ROLES}),

@@ -19,7 +19,7 @@ from gridpoints.db import engine as db_engine
 from gridpoints.jobs.dispatch import ARQ_FUNCTION, ArqQueue, resubmit_stale
 from gridpoints.jobs.runner import run_job
 from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.points.schedule import score_pending_task
+from gridpoints.points.schedule import close_previous_quarter_task, score_pending_task
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
             cron(close_stale_checkins_task, minute={0, 15, 30, 45}, unique=True),
             # Every minute; scoring is idempotent, so a run on two workers is harmless.
             cron(score_pending_task, second=0, unique=True),
+            cron(close_previous_quarter_task, hour={1}, minute={5}, unique=True),
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": settings.job_queue_name,

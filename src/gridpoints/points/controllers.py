@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 
-from litestar import Controller, get
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from gridpoints.clock import local_today
 from gridpoints.periods import parse_quarter
-from gridpoints.points import reading
+from gridpoints.points import adjustments, boards, reading
 from gridpoints.points.rules import EVENT_LABELS, RuleSet
-from gridpoints.points.schemas import MemberPointsOut, RuleOut, RuleSetOut
+from gridpoints.points.schemas import (
+    AdjustmentIn,
+    EntryOut,
+    LeaderboardOut,
+    MemberPointsOut,
+    RuleOut,
+    RuleSetOut,
+)
 from gridpoints.web.dependencies import Actor, AppSettings
 from gridpoints.web.openapi import problems
-from gridpoints.web.params import IdPath, PeriodQuery
+from gridpoints.web.params import IdPath, Limit, PeriodQuery
 
 
 def present(ruleset: RuleSet, today: date) -> RuleSetOut:
@@ -68,6 +77,43 @@ class MemberPointsController(Controller):
     ) -> MemberPointsOut:
         quarter = parse_quarter(period)
         return await reading.member_points(actor, member_id, quarter, settings)
+
+    @post(
+        "/{member_id:int}/points/adjustments",
+        operation_id="adjustMemberPoints",
+        summary="A manual adjustment with a reason (committee members); audited",
+        description="201 with the new entry; the same client_id again answers 200 with it.",
+        status_code=HTTP_201_CREATED,
+        responses=problems(400, 403, 404, 409),
+    )
+    async def adjust(
+        self, actor: Actor, member_id: IdPath, data: JSONBody[AdjustmentIn]
+    ) -> Response[EntryOut]:
+        entry, made = await adjustments.adjust(actor, member_id, data)
+        return Response(entry, status_code=HTTP_201_CREATED if made else HTTP_200_OK)
+
+
+class LeaderboardController(Controller):
+    path = "/api/v1/org-units"
+    tags = ["points"]
+
+    @get(
+        "/{unit_id:int}/leaderboard",
+        operation_id="getLeaderboard",
+        summary="Members of a grid by points for a quarter; the year's points by month and "
+        "by category",
+        responses=problems(400, 404),
+    )
+    async def leaderboard(
+        self,
+        actor: Actor,
+        unit_id: IdPath,
+        period: PeriodQuery,
+        settings: AppSettings,
+        limit: Limit = 50,
+    ) -> LeaderboardOut:
+        quarter = parse_quarter(period)
+        return await boards.leaderboard(actor, unit_id, quarter, limit, settings)
 
 
 class RuleSetController(Controller):

@@ -100,7 +100,7 @@ async def score_pending(rulesets: list[RuleSet], settings: Settings, batch: int 
         events = await sql.fetch(_PENDING, batch)
         if not events:
             return scored
-        scopes = await _scope_paths(rulesets)
+        scopes = await scope_paths(rulesets)
         for event in events:
             if await score_event(dict(event), rulesets, scopes, settings):
                 scored += 1
@@ -240,7 +240,7 @@ async def _reversals(event: dict[str, Any], settings: Settings) -> list[Entry]:
     ]
 
 
-async def _scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:
+async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:
     codes = sorted({s.spec.scope for s in rulesets if s.spec.scope})
     if not codes:
         return {}

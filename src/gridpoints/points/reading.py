@@ -64,11 +64,11 @@ async def member_points(
         grid_id=grid["id"],
         grid_name=grid["name"],
         grid_members=int(standing["members"]),
-        entries=[_entry(row) for row in rows],
+        entries=[entry_out(row) for row in rows],
     )
 
 
-def _entry(row: Any) -> EntryOut:
+def entry_out(row: Any) -> EntryOut:
     return EntryOut(
         id=row["id"],
         amount=row["amount"],

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from gridpoints.clock import local_today
+from gridpoints.db import sql
+from gridpoints.periods import Quarter
 from gridpoints.points.engine import score_pending
+from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rules import RuleSet
 from gridpoints.settings import Settings
 
@@ -22,15 +26,53 @@ async def score_pending_task(ctx: dict[str, Any]) -> int:
     return await score_pending(ctx["rulesets"], ctx["settings"])
 
 
+def previous_quarter(settings: Settings) -> Quarter:
+    today = local_today(settings.timezone)
+    current = (today.month - 1) // 3 + 1
+    return Quarter(today.year, current - 1) if current > 1 else Quarter(today.year - 1, 4)
+
+
+async def close_previous_quarter(settings: Settings, rulesets: list[RuleSet]) -> int:
+    """Score what is pending, then close the quarter that has ended (a no-op once done).
+
+    Only a quarter the platform saw from its start: closing one that began before the grid
+    tree existed would fine every in-service member for service nobody could record."""
+    await score_pending(rulesets, settings)
+    quarter = previous_quarter(settings)
+    began = await sql.fetch_one("SELECT min(created_at) AS began FROM org_unit")
+    start, _ = quarter.bounds(settings.timezone)
+    if began is None or began["began"] is None or _instant(began["began"]) > start:
+        return 0
+    written = await close_quarter(rulesets, quarter, settings)
+    if written:
+        log.info("closed quarter %s: %d period-end entries", quarter.label, written)
+    return written
+
+
+def _instant(value: Any) -> datetime:
+    # An aggregate loses its column type on SQLite and comes back as text.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def close_previous_quarter_task(ctx: dict[str, Any]) -> int:
+    """The arq cron entry (daily: the first run after a quarter ends closes it)."""
+    return await close_previous_quarter(ctx["settings"], ctx["rulesets"])
+
+
 async def run_scoring(
     settings: Settings, rulesets: list[RuleSet], interval: timedelta = EMBEDDED_EVERY
 ) -> None:
-    """The embedded server's scoring: until cancelled at shut-down."""
+    """The embedded server's scoring, and once a day the closing of the ended quarter: until
+    cancelled at shut-down."""
+    closed_on = None
     while True:
         try:
             scored = await score_pending(rulesets, settings)
             if scored:
                 log.info("scored %d verified events", scored)
+            if closed_on != local_today(settings.timezone):
+                await close_previous_quarter(settings, rulesets)
+                closed_on = local_today(settings.timezone)
         except Exception:  # a failed round must not end the schedule
             log.exception("scoring verified events failed")
         await asyncio.sleep(interval.total_seconds())

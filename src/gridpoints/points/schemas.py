@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
 
 import msgspec
 
@@ -65,3 +67,35 @@ class MemberPointsOut(msgspec.Struct):
     grid_name: str
     grid_members: int
     entries: list[EntryOut]
+
+
+class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    # Made by the page, so that sending the same adjustment again makes it once.
+    client_id: UUID
+    period: Annotated[str, msgspec.Meta(min_length=6, max_length=6)]
+    amount: Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
+    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
+
+
+class LeaderOut(msgspec.Struct):
+    rank: int
+    member_id: int
+    name: str
+    total: int
+
+
+class Bucket(msgspec.Struct):
+    key: str
+    label: str
+    points: int
+
+
+class LeaderboardOut(msgspec.Struct):
+    org_unit_id: int
+    org_unit_name: str
+    period: str
+    members: int
+    leaders: list[LeaderOut]
+    # The year of the period, month by month and by service category, for charts.
+    by_month: list[Bucket]
+    by_category: list[Bucket]

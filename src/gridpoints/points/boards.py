@@ -1,0 +1,81 @@
+"""A grid's leaderboard for a quarter, and its points by month and by category for charts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from gridpoints.activities.vocab import category_label
+from gridpoints.auth.principal import Principal
+from gridpoints.clock import zone
+from gridpoints.db import sql
+from gridpoints.members.vocab import MemberStatus
+from gridpoints.org.paths import subtree_bounds
+from gridpoints.org.services import authorized_unit
+from gridpoints.periods import Quarter
+from gridpoints.points.schemas import Bucket, LeaderboardOut, LeaderOut
+from gridpoints.settings import Settings
+
+_LEADERS = """
+SELECT member_id, name, total, rank() OVER (ORDER BY total DESC) AS place, count(*) OVER () AS n
+FROM (
+    SELECT m.id AS member_id, m.name, coalesce(t.total, 0) AS total
+    FROM member m
+    JOIN org_unit o ON o.id = m.org_unit
+    LEFT JOIN (
+        SELECT member, sum(amount) AS total FROM points_entry WHERE period = {} GROUP BY member
+    ) t ON t.member = m.id
+    WHERE o.path >= {} AND o.path < {} AND m.status = {}
+) standing
+ORDER BY total DESC, member_id
+LIMIT {}
+"""
+_YEAR = """
+SELECT p.occurred_at, p.category, p.amount
+FROM points_entry p
+JOIN member m ON m.id = p.member
+JOIN org_unit o ON o.id = m.org_unit
+WHERE p.period >= {} AND p.period <= {} AND o.path >= {} AND o.path < {}
+"""
+NO_CATEGORY = "other"
+
+
+async def leaderboard(
+    actor: Principal, unit_id: int, quarter: Quarter, limit: int, settings: Settings
+) -> LeaderboardOut:
+    unit = await authorized_unit(actor, unit_id)
+    low, high = subtree_bounds(unit["path"])
+    rows = await sql.fetch(_LEADERS, quarter.label, low, high, MemberStatus.ACTIVE.value, limit)
+    year = quarter.year
+    tz = zone(settings.timezone)
+    months: Counter[int] = Counter()
+    categories: Counter[str] = Counter()
+    for row in await sql.fetch(_YEAR, f"{year}Q1", f"{year}Q4", low, high):
+        months[row["occurred_at"].astimezone(tz).month] += row["amount"]
+        categories[row["category"] or NO_CATEGORY] += row["amount"]
+    return LeaderboardOut(
+        org_unit_id=unit["id"],
+        org_unit_name=unit["name"],
+        period=quarter.label,
+        members=int(rows[0]["n"]) if rows else 0,
+        leaders=[
+            LeaderOut(
+                rank=int(r["place"]),
+                member_id=r["member_id"],
+                name=r["name"],
+                total=int(r["total"]),
+            )
+            for r in rows
+        ],
+        by_month=[
+            Bucket(key=f"{year}-{month:02d}", label=f"{month}月", points=months[month])
+            for month in range(1, 13)
+        ],
+        by_category=[
+            Bucket(
+                key=code,
+                label="其他" if code == NO_CATEGORY else category_label(code),
+                points=points,
+            )
+            for code, points in categories.most_common()
+        ],
+    )
