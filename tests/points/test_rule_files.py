@@ -79,6 +79,11 @@ def test_each_bad_rule_is_named_with_file_rule_and_field(tmp_path, rule, field):
     assert ("bad.toml", "r1", field) in _problems(tmp_path)
 
 
+def test_points_have_at_most_two_decimals(tmp_path):
+    _write(tmp_path, "bad.toml", _set() + GOOD_RULE.replace("fixed = 1", "per_hour = 1.125"))
+    assert _problems(tmp_path) == {("bad.toml", "r1", "points.per_hour")}
+
+
 def test_every_problem_of_a_file_is_reported_not_just_the_first(tmp_path):
     text = (
         _set(end="2025-06-30")

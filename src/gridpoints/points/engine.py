@@ -1,246 +1,127 @@
-"""Scoring verified events into the ledger by the rule sets in force.
+"""Scoring verified events into the ledger by the rule sets in force, a batch at a time.
 
-Each event is scored in one transaction that writes its entries and marks it scored; every
-entry has a unique key (event, rule set version, rule), so a second run of the same work,
-by another worker or after a crash, writes nothing. A revoked event is answered by entries
-reversing the ones its verification gave. Caps per quarter and year count what the ledger
-already holds for the member and rule; scoring is serialised per member (PostgreSQL advisory
-lock) so that two workers cannot both take the last points under a cap.
+A batch is taken by marking the next pending events scored (`points_scored_event`, all at the
+batch's instant); every rule is then one statement over the batch (`points.bulk`), and
+revoked events get entries reversing what their verification gave, all in one transaction.
+Scorers take turns (an advisory lock on PostgreSQL, the write lock on SQLite), and every
+entry has a unique key (event, rule set version, rule; or the entry reversed), so a second
+run of the same work, by another worker or after a crash, writes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gridpoints.clock import quarter_of, utcnow, zone
+from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.engine import is_postgres
 from gridpoints.db.transactions import writing
-from gridpoints.org.paths import covers
-from gridpoints.points.rules import Rule, RuleSet
+from gridpoints.points.bulk import (
+    Fragment,
+    events_of,
+    period_sql,
+    quarter_of_instant,
+    scored_entries,
+)
+from gridpoints.points.rules import RuleSet
 from gridpoints.settings import Settings
 
-# pg_advisory_xact_lock(namespace, member): scoring one member at a time ("pt").
-_MEMBER_LOCK_NAMESPACE = 0x7074
-CAPPED = "（已达上限）"
+# pg_advisory_xact_lock key: one scorer at a time ("pts").
+_SCORING_LOCK = 0x707473
+BATCH = 50_000
 
-_PENDING = """
-SELECT e.id, e.kind, e.action, e.source_id, e.member, e.category, e.occurred_at, e.minutes,
-       o.path AS unit_path, m.category AS member_category
-FROM verified_event e
-JOIN org_unit o ON o.id = e.org_unit
-JOIN member m ON m.id = e.member
+_MARK = """
+INSERT INTO points_scored_event (event, scored_at)
+SELECT e.id, {} FROM verified_event e
 WHERE NOT EXISTS (SELECT 1 FROM points_scored_event s WHERE s.event = e.id)
 ORDER BY e.id
 LIMIT {}
+RETURNING event
 """
-_ROLES = "SELECT role FROM role_assignment WHERE member = {}"
+_SPAN = """
+SELECT min(e.occurred_at) AS first, max(e.occurred_at) AS last
+FROM verified_event e JOIN points_scored_event s ON s.event = e.id
+WHERE s.scored_at = {}
+"""
+_IN_BATCH = "e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {})"
+_INSERT_SCORES = """
+INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
+                          rule_set_version, rule, label, category, occurred_at, created_at)
+SELECT key, member, period, amount, 'score', event, {}, {}, {}, label, category, occurred_at, {}
+FROM ({entries}) scored
+WHERE 1 = 1
+ON CONFLICT DO NOTHING
+"""
+_INSERT_REVERSALS = """
+INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
+                          rule_set_version, rule, label, category, occurred_at, reverses,
+                          created_at)
+SELECT CAST({} AS TEXT) || CAST(p.id AS TEXT), p.member, p.period, -p.amount, 'reversal', e.id,
+       p.rule_set, p.rule_set_version, p.rule, CAST({} AS TEXT) || p.label, p.category,
+       e.occurred_at, p.id, {}
+FROM verified_event e
+JOIN verified_event v ON v.kind = e.kind AND v.source_id = e.source_id AND v.action = 'verified'
+JOIN points_entry p ON p.event = v.id AND p.kind = 'score'
+WHERE e.action = 'revoked' AND e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {})
+  AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
+ON CONFLICT DO NOTHING
+"""
 _SCOPES = "SELECT code, path FROM org_unit WHERE code IN ({})"
-_ALREADY = """
-SELECT coalesce(sum(amount), 0) AS total FROM points_entry
-WHERE member = {} AND rule_set = {} AND rule = {} AND period >= {} AND period <= {}
-"""
-_TO_REVERSE = """
-SELECT p.id, p.amount, p.label, p.period, p.rule_set, p.rule_set_version, p.rule, p.category
-FROM points_entry p
-JOIN verified_event v ON v.id = p.event
-WHERE v.kind = {} AND v.source_id = {} AND v.action = 'verified' AND p.kind = 'score'
-  AND NOT EXISTS (SELECT 1 FROM points_entry r WHERE r.reverses = p.id)
-"""
-_ENTRY_COLUMNS = (
-    "key",
-    "member",
-    "period",
-    "amount",
-    "kind",
-    "event",
-    "rule_set",
-    "rule_set_version",
-    "rule",
-    "label",
-    "category",
-    "occurred_at",
-    "reverses",
-    "author",
-    "created_at",
-)
-_INSERT_ENTRY = (
-    f"INSERT INTO points_entry ({', '.join(_ENTRY_COLUMNS)}) "  # noqa: S608 - constants only
-    f"VALUES ({', '.join('{}' for _ in _ENTRY_COLUMNS)}) ON CONFLICT DO NOTHING"
-)
-_MARK_SCORED = (
-    "INSERT INTO points_scored_event (event, scored_at) VALUES ({}, {}) ON CONFLICT DO NOTHING"
-)
 
 
-@dataclass(frozen=True)
-class Entry:
-    key: str
-    member: int
-    period: str
-    amount: int
-    kind: str
-    label: str
-    occurred_at: datetime
-    event: int | None = None
-    rule_set: str | None = None
-    rule_set_version: str | None = None
-    rule: str | None = None
-    category: str | None = None
-    reverses: int | None = None
-    author: int | None = None
-
-
-async def score_pending(rulesets: list[RuleSet], settings: Settings, batch: int = 500) -> int:
-    """Score every verified event not scored yet; how many were scored by this call."""
+async def score_pending(rulesets: list[RuleSet], settings: Settings, batch: int = BATCH) -> int:
+    """Score every verified event not scored yet; how many this call scored."""
     scored = 0
     while True:
-        events = await sql.fetch(_PENDING, batch)
-        if not events:
+        done = await score_batch(rulesets, settings, batch)
+        if not done:
             return scored
-        scopes = await scope_paths(rulesets)
-        for event in events:
-            if await score_event(dict(event), rulesets, scopes, settings):
-                scored += 1
+        scored += done
 
 
-async def score_event(
-    event: dict[str, Any],
-    rulesets: list[RuleSet],
-    scopes: dict[str, str],
-    settings: Settings,
-) -> bool:
-    """Write the event's entries and mark it scored; False when it already was."""
+async def score_batch(rulesets: list[RuleSet], settings: Settings, limit: int) -> int:
+    """Score the next `limit` pending events in one transaction; how many were taken."""
+    scopes = await scope_paths(rulesets)
     async with writing():
         if is_postgres():
-            await sql.fetch(
-                "SELECT pg_advisory_xact_lock({}, {})", _MEMBER_LOCK_NAMESPACE, event["member"]
-            )
-        done = await sql.fetch_one(
-            "SELECT 1 AS done FROM points_scored_event WHERE event = {}", event["id"]
+            await sql.fetch("SELECT pg_advisory_xact_lock({})", _SCORING_LOCK)
+        mark = utcnow()
+        taken = await sql.fetch(_MARK, mark, limit)
+        if not taken:
+            return 0
+        span = await sql.fetch_one(_SPAN, mark)
+        assert span is not None
+        tz = settings.timezone
+        period = period_sql(
+            quarter_of_instant(_instant(span["first"]), tz),
+            quarter_of_instant(_instant(span["last"]), tz),
+            tz,
+            "e.occurred_at",
         )
-        if done is not None:
-            return False
-        if event["action"] == "verified":
-            entries = await _scores(event, rulesets, scopes, settings)
-        else:
-            entries = await _reversals(event, settings)
-        now = utcnow()
-        for entry in entries:
-            await sql.fetch(_INSERT_ENTRY, *_entry_args(entry, now))
-        await sql.fetch(_MARK_SCORED, event["id"], now)
-    return True
-
-
-def ruleset_for(
-    rulesets: list[RuleSet], day: Any, unit_path: str, scopes: dict[str, str]
-) -> RuleSet | None:
-    """The set in force on `day` with the narrowest scope that covers the unit."""
-    best: tuple[int, RuleSet] | None = None
-    for ruleset in rulesets:
-        if not ruleset.in_force(day):
-            continue
-        scope = ruleset.spec.scope
-        scope_path = scopes.get(scope) if scope else "/"
-        if scope_path is None or not covers(scope_path, unit_path):
-            continue
-        depth = scope_path.count("/")
-        if best is None or depth > best[0]:
-            best = (depth, ruleset)
-    return best[1] if best else None
-
-
-def applies(rule: Rule, event: dict[str, Any], roles: set[str]) -> bool:
-    if rule.event != event["kind"]:
-        return False
-    if rule.categories and event["category"] not in rule.categories:
-        return False
-    if rule.member_categories and event["member_category"] not in rule.member_categories:
-        return False
-    if rule.roles and not roles & set(rule.roles):
-        return False
-    return event["minutes"] >= rule.min_hours * 60
-
-
-async def _scores(
-    event: dict[str, Any], rulesets: list[RuleSet], scopes: dict[str, str], settings: Settings
-) -> list[Entry]:
-    local_day = event["occurred_at"].astimezone(zone(settings.timezone)).date()
-    ruleset = ruleset_for(rulesets, local_day, event["unit_path"], scopes)
-    if ruleset is None:
-        return []
-    roles = {r["role"] for r in await sql.fetch(_ROLES, event["member"])}
-    period = quarter_of(local_day)
-    entries = []
-    for rule in ruleset.spec.rules:
-        if not applies(rule, event, roles):
-            continue
-        amount = rule.amount(event["minutes"])
-        label = rule.label
-        capped = await _within_caps(rule, ruleset, event["member"], period, amount)
-        if capped != amount:
-            amount, label = capped, label + CAPPED
-        entries.append(
-            Entry(
-                key=f"score:{event['id']}:{ruleset.version}:{rule.id}",
-                member=event["member"],
-                period=period,
-                amount=amount,
-                kind="score",
-                label=label,
-                occurred_at=event["occurred_at"],
-                event=event["id"],
-                rule_set=ruleset.id,
-                rule_set_version=ruleset.version,
-                rule=rule.id,
-                category=event["category"],
-            )
-        )
-    return entries
-
-
-async def _within_caps(rule: Rule, ruleset: RuleSet, member: int, period: str, amount: int) -> int:
-    """`amount` cut to what the rule's quarterly and yearly caps still leave (gains only)."""
-    if amount <= 0:
-        return amount
-    year = period[:4]
-    for cap, first, last in (
-        (rule.cap_per_quarter, period, period),
-        (rule.cap_per_year, f"{year}Q1", f"{year}Q4"),
-    ):
-        if cap is None:
-            continue
-        row = await sql.fetch_one(_ALREADY, member, ruleset.id, rule.id, first, last)
-        already = int(row["total"]) if row else 0
-        amount = max(0, min(amount, cap - already))
-    return amount
-
-
-async def _reversals(event: dict[str, Any], settings: Settings) -> list[Entry]:
-    rows = await sql.fetch(_TO_REVERSE, event["kind"], event["source_id"])
-    return [
-        Entry(
-            key=f"reversal:{row['id']}",
-            member=event["member"],
-            period=row["period"],
-            amount=-row["amount"],
-            kind="reversal",
-            label=f"撤销：{row['label']}",
-            occurred_at=event["occurred_at"],
-            event=event["id"],
-            rule_set=row["rule_set"],
-            rule_set_version=row["rule_set_version"],
-            rule=row["rule"],
-            category=row["category"],
-            reverses=row["id"],
-        )
-        for row in rows
-    ]
+        batch = Fragment(_IN_BATCH, [mark])
+        for ruleset in rulesets:
+            for rule in ruleset.spec.rules:
+                if rule.event == "period_end":
+                    continue
+                where = events_of(ruleset, rule, rulesets, scopes, batch, tz)
+                if where is None:
+                    continue
+                entries = scored_entries(ruleset, rule, where, period, with_base=True)
+                await sql.fetch(
+                    _INSERT_SCORES.replace("{entries}", entries.text),
+                    ruleset.id,
+                    ruleset.version,
+                    rule.id,
+                    mark,
+                    *entries.args,
+                )
+        await sql.fetch(_INSERT_REVERSALS, "reversal:", "撤销：", mark, mark)
+    return len(taken)
 
 
 async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:
+    """Org unit code -> path, for the scopes the rule sets name."""
     codes = sorted({s.spec.scope for s in rulesets if s.spec.scope})
     if not codes:
         return {}
@@ -249,21 +130,6 @@ async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:
     return {row["code"]: row["path"] for row in rows}
 
 
-def _entry_args(entry: Entry, now: datetime) -> list[Any]:
-    return [
-        entry.key,
-        entry.member,
-        entry.period,
-        entry.amount,
-        entry.kind,
-        entry.event,
-        entry.rule_set,
-        entry.rule_set_version,
-        entry.rule,
-        entry.label,
-        entry.category,
-        entry.occurred_at,
-        entry.reverses,
-        entry.author,
-        now,
-    ]
+def _instant(value: Any) -> datetime:
+    # An aggregate loses its column type on SQLite and comes back as text.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

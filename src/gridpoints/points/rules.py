@@ -26,6 +26,8 @@ EVENT_LABELS = {
     "wish": "微心愿",
     "period_end": "季度结算",
 }
+# Added to a rule's label on an entry the rule's caps cut.
+CAPPED = "（已达上限）"
 # Period-end conditions: the member did or did not serve in the quarter.
 PERIOD_END_CONDITIONS = ("no_activity", "activity_done")
 Rounding = Literal["down", "up", "half_up"]
@@ -156,6 +158,10 @@ def rule_problems(
             bad(rule.id, "min_hours", "不能为负数")
         if rule.points.per_hour < 0 or rule.points.multiplier < 0:
             bad(rule.id, "points", "每小时分值和倍数不能为负数（扣分请用负的 fixed）")
+        for name in ("fixed", "per_hour", "multiplier"):
+            value = Decimal(str(getattr(rule.points, name)))
+            if value * 100 != (value * 100).to_integral_value():
+                bad(rule.id, f"points.{name}", "最多两位小数")
         if rule.points.fixed == 0 and rule.points.per_hour == 0:
             bad(rule.id, "points", "须给出 fixed 或 per_hour")
         if rule.event == "period_end" and rule.points.per_hour:
