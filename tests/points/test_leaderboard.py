@@ -5,8 +5,10 @@ from __future__ import annotations
 from gridpoints.clock import quarter_of, utcnow, zone
 from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
+from gridpoints.periods import Quarter
 from gridpoints.points.engine import score_pending
 from gridpoints.points.rulefiles import load_rulesets
+from gridpoints.points.standings import quarter_standings
 from tests.conftest import bearer
 
 
@@ -55,3 +57,35 @@ async def test_a_leader_reads_the_grids_leaderboard_and_its_charts(client, world
             path, params={"period": period}, headers=bearer(client, outsider)
         )
         assert refused.status_code == 404
+
+
+async def test_standings_give_every_member_with_points_their_grid_rank(world, settings):
+    now = utcnow()
+    for source, member, unit, minutes in [
+        (1, world.member_a, "A", 120),
+        (2, world.viewer_a, "A", 60),
+        (3, world.member_b, "B", 180),
+    ]:
+        async with writing():
+            await events.verified(
+                events.EventIn(
+                    kind="checkin",
+                    source_id=source,
+                    member_id=member,
+                    org_unit_id=world.units[unit],
+                    category="resident_service",
+                    occurred_at=now,
+                    minutes=minutes,
+                ),
+                None,
+            )
+    rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
+    await score_pending(rulesets, settings)
+    local = now.astimezone(zone(settings.timezone))
+    quarter = Quarter(local.year, (local.month - 1) // 3 + 1)
+    found = [s async for chunk in quarter_standings(quarter, settings, chunk=2) for s in chunk]
+    assert {(s.member_id, s.grid_id, s.total, s.rank) for s in found} == {
+        (world.member_a, world.units["A"], 4, 1),
+        (world.viewer_a, world.units["A"], 2, 2),
+        (world.member_b, world.units["B"], 6, 1),
+    }

@@ -8,7 +8,7 @@ they go through Piccolo's engine, which owns the connections and the type adapte
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +46,21 @@ async def fetch(sql: str, *args: Any) -> Sequence[Row]:
         finally:
             await connection.close()
     return await engine.run_querystring(QueryString(sql, *args))
+
+
+async def stream(sql: str, *args: Any, chunk: int = 10_000) -> AsyncIterator[Sequence[Row]]:
+    """The rows in chunks, so a large answer never sits in memory whole (a server-side
+    cursor on PostgreSQL; SQLite, the embedded default, is read whole)."""
+    engine = current_engine()
+    if not isinstance(engine, PostgresEngine) or engine.pool is None:
+        rows = await fetch(sql, *args)
+        for start in range(0, len(rows), chunk):
+            yield rows[start : start + chunk]
+        return
+    async with engine.pool.acquire() as connection, connection.transaction():
+        cursor = await connection.cursor(_numbered(sql), *args)
+        while rows := await cursor.fetch(chunk):
+            yield rows
 
 
 async def fetch_one(sql: str, *args: Any) -> Row | None:

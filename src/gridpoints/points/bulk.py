@@ -42,6 +42,9 @@ class Fragment:
         self.args.extend(args)
         return self
 
+    def add_fragment(self, other: Fragment) -> Fragment:
+        return self.add(other.text, *other.args)
+
 
 def _scaled(value: float) -> int:
     return int(Decimal(str(value)) * _SCALE)
@@ -54,14 +57,26 @@ def amount_sql(rule: Rule, minutes: str) -> str:
         _scaled(rule.points.per_hour),
         _scaled(rule.points.multiplier),
     )
-    num = f"(({fixed * 60} + {per_hour} * CAST({minutes} AS BIGINT)) * {multiplier})"
-    den = _DENOMINATOR
+    # (fixed * 60 + per_hour * minutes) * multiplier, in hundredths, leaving out what is 0.
+    terms = [str(fixed * 60)] if fixed else []
+    if per_hour:
+        terms.append(f"{per_hour} * CAST({minutes} AS BIGINT)")
+    num = f"({' + '.join(terms) or '0'})"
+    if multiplier != _SCALE:
+        num = f"({num} * {multiplier})"
+        den = _DENOMINATOR
+    else:
+        den = _DENOMINATOR // _SCALE
     rounding = {
         "down": (f"{num} / {den}", f"-((-{num} + {den - 1}) / {den})"),
         "up": (f"({num} + {den - 1}) / {den}", f"-((-{num}) / {den})"),
         "half_up": (f"(2 * {num} + {den}) / {2 * den}", f"-((2 * (-{num}) + {den}) / {2 * den})"),
     }[rule.points.rounding]
-    points = f"(CASE WHEN {num} >= 0 THEN {rounding[0]} ELSE {rounding[1]} END)"
+    # With no negative part the amount is never negative: no need to ask.
+    if fixed >= 0:
+        points = f"({rounding[0]})"
+    else:
+        points = f"(CASE WHEN {num} >= 0 THEN {rounding[0]} ELSE {rounding[1]} END)"
     cap = rule.cap_per_event
     if cap is None:
         return points
@@ -106,18 +121,18 @@ def events_of(
     rule: Rule,
     in_force: list[RuleSet],
     scopes: dict[str, str],
-    batch: Fragment,
     tz_name: str,
 ) -> Fragment | None:
-    """WHERE conditions choosing the batch's events that `rule` of `ruleset` scores: in the
-    set's dates and scope, not under a narrower set in force that day, meeting the rule."""
+    """WHERE conditions choosing the batch's events (`batch_cte`, alias `e`) that `rule` of
+    `ruleset` scores: in the set's dates and scope, not under a narrower set in force that
+    day, meeting the rule."""
     scope = scopes.get(ruleset.spec.scope) if ruleset.spec.scope else ROOT_SCOPE
     if scope is None:
         return None
     low, high = subtree_bounds(scope)
     where = Fragment().add("e.action = 'verified' AND e.kind = {}", rule.event)
-    where.add(f" AND {batch.text}", *batch.args)
-    where.add(" AND o.path >= {} AND o.path < {}", low, high)
+    if scope != ROOT_SCOPE:
+        where.add(" AND e.unit_path >= {} AND e.unit_path < {}", low, high)
     where.add(" AND e.occurred_at >= {}", day_start(ruleset.spec.effective_from, tz_name))
     if ruleset.spec.effective_to is not None:
         end = day_start(ruleset.spec.effective_to + timedelta(days=1), tz_name)
@@ -131,7 +146,7 @@ def events_of(
         other_low, other_high = subtree_bounds(other_scope)
         start = day_start(other.spec.effective_from, tz_name)
         where.add(
-            " AND NOT (o.path >= {} AND o.path < {} AND e.occurred_at >= {}",
+            " AND NOT (e.unit_path >= {} AND e.unit_path < {} AND e.occurred_at >= {}",
             other_low,
             other_high,
             start,
@@ -146,7 +161,7 @@ def events_of(
         )
     if rule.member_categories:
         listed = ", ".join("{}" for _ in rule.member_categories)
-        where.add(f" AND m.category IN ({listed})", *rule.member_categories)
+        where.add(f" AND e.member_category IN ({listed})", *rule.member_categories)
     if rule.roles:
         listed = ", ".join("{}" for _ in rule.roles)
         where.add(
@@ -159,65 +174,79 @@ def events_of(
     return where
 
 
-def scored_entries(
-    ruleset: RuleSet,
-    rule: Rule,
-    where: Fragment,
-    period: Fragment,
-    with_base: bool,
-) -> Fragment:
-    """SELECT of the rule's entries for the chosen events: key, member, period, amount,
-    label, event, category, occurred_at (caps applied on top of the ledger's totals when
-    `with_base`, from nothing otherwise)."""
-    amount = amount_sql(rule, "e.minutes")
-    raw = Fragment("SELECT e.id, e.member, e.category, e.occurred_at, ")
-    raw.add(period.text, *period.args)
-    raw.add(f" AS period, {amount} AS points FROM verified_event e")
-    raw.add(" JOIN member m ON m.id = e.member JOIN org_unit o ON o.id = e.org_unit WHERE ")
-    raw.add(where.text, *where.args)
+def batch_cte(batch: Fragment, period: Fragment, rules: list[Rule], scoped: bool) -> Fragment:
+    """`batch AS MATERIALIZED (...)`: the batch's events with what the rules read, read once
+    for all the rules (the member's category and the unit's path only when a rule asks)."""
+    by_member = any(rule.member_categories for rule in rules)
+    cte = Fragment("batch AS MATERIALIZED (SELECT e.id, e.kind, e.action, e.member, e.category,")
+    cte.add(" e.occurred_at, e.minutes, ")
+    cte.add("m.category AS member_category, " if by_member else "")
+    cte.add("o.path AS unit_path, " if scoped else "")
+    cte.add(period.text, *period.args).add(" AS period FROM verified_event e")
+    cte.add(" JOIN member m ON m.id = e.member" if by_member else "")
+    cte.add(" JOIN org_unit o ON o.id = e.org_unit" if scoped else "")
+    return cte.add(" WHERE ").add(batch.text, *batch.args).add(")")
 
-    step = Fragment("WITH raw AS (").add(raw.text, *raw.args).add(")")
-    current = "raw"
+
+def scored_entries(
+    name: str, ruleset: RuleSet, rule: Rule, where: Fragment, with_base: bool
+) -> tuple[Fragment, Fragment]:
+    """The rule's CTEs (named after `name`) over `batch`, and the SELECT of its entries:
+    key, member, period, amount, label, event, category, occurred_at, rule_set,
+    rule_set_version, rule. Caps count on top of the ledger's totals when `with_base`, from
+    nothing otherwise."""
+    amount = amount_sql(rule, "e.minutes")
+    ctes = Fragment(f"{name}_raw AS (SELECT e.id, e.member, e.category, e.occurred_at,")
+    ctes.add(f" e.period, {amount} AS points FROM batch e WHERE ")
+    ctes.add(where.text, *where.args).add(")")
+    current = f"{name}_raw"
     column = "points"
-    for cap, partition, window in (
-        (rule.cap_per_quarter, "period", "q"),
-        (rule.cap_per_year, "substr(period, 1, 4)", "y"),
+    for cap, span, window in (
+        (rule.cap_per_quarter, "c.period", f"{name}_q"),
+        (rule.cap_per_year, "substr(c.period, 1, 4)", f"{name}_y"),
     ):
         if cap is None:
             continue
-        base, base_args = "0", []
+        source, base = f"{current} c", "0"
         if with_base:
-            same = (
-                "b.period = c.period"
-                if window == "q"
-                else "substr(b.period, 1, 4) = substr(c.period, 1, 4)"
+            # What the ledger already holds for the member and rule in the quarter (or year).
+            key = span.replace("c.period", "period")
+            ctes.add(
+                f", {window}_base AS (SELECT member, {key} AS span, sum(amount) AS held"
+                " FROM points_entry WHERE rule_set = {} AND rule = {}"
+                f" AND member IN (SELECT member FROM {current}) GROUP BY member, {key})",
+                ruleset.id,
+                rule.id,
             )
-            base = (
-                "coalesce((SELECT sum(b.amount) FROM points_entry b WHERE b.member = c.member"
-                f" AND b.rule_set = {{}} AND b.rule = {{}} AND {same}), 0)"
+            source = (
+                f"{current} c LEFT JOIN {window}_base h ON h.member = c.member AND h.span = {span}"
             )
-            base_args = [ruleset.id, rule.id]
-        step.add(
-            f", {window}_run AS (SELECT c.*, {base} + sum({column}) OVER (PARTITION BY member,"
-            f" {partition} ORDER BY occurred_at, id ROWS UNBOUNDED PRECEDING) AS {window}_total"
-            f" FROM {current} c)",
-            *base_args,
+            base = "coalesce(h.held, 0)"
+        ctes.add(
+            f", {window}_run AS (SELECT c.*, {base} + sum(c.{column}) OVER (PARTITION BY"
+            f" c.member, {span} ORDER BY c.occurred_at, c.id ROWS UNBOUNDED PRECEDING)"
+            f" AS running FROM {source})"
         )
-        total = f"{window}_total"
-        step.add(
-            f", {window} AS (SELECT c.*, CASE WHEN {column} <= 0 THEN {column} ELSE"
-            f" {_least(total, str(cap))} - {_least(f'({total} - {column})', str(cap))}"
-            f" END AS {window}_points FROM {window}_run c)"
+        capped = (
+            f"CASE WHEN {column} <= 0 THEN {column} ELSE {_least('running', str(cap))}"
+            f" - {_least(f'(running - {column})', str(cap))} END"
         )
+        # Each window's table keeps only the columns the next steps read.
+        keep = "id, member, category, occurred_at, period, points"
+        ctes.add(f", {window} AS (SELECT {keep}, {capped} AS {window}_points FROM {window}_run)")
         current, column = window, f"{window}_points"
     select = Fragment().add(
-        f" SELECT CAST({{}} AS TEXT) || CAST(id AS TEXT) || CAST({{}} AS TEXT) AS key,"
+        "SELECT CAST({} AS TEXT) || CAST(id AS TEXT) || CAST({} AS TEXT) AS key,"
         f" member, period, {column} AS amount,"
         f" CASE WHEN {column} <> points THEN CAST({{}} AS TEXT) ELSE CAST({{}} AS TEXT) END"
-        f" AS label, id AS event, category, occurred_at FROM {current}",
+        " AS label, id AS event, category, occurred_at, CAST({} AS TEXT) AS rule_set,"
+        f" CAST({{}} AS TEXT) AS rule_set_version, CAST({{}} AS TEXT) AS rule FROM {current}",
         "score:",
         f":{ruleset.version}:{rule.id}",
         rule.label + CAPPED,
         rule.label,
+        ruleset.id,
+        ruleset.version,
+        rule.id,
     )
-    return step.add(select.text, *select.args)
+    return ctes, select

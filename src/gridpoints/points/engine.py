@@ -19,6 +19,7 @@ from gridpoints.db.engine import is_postgres
 from gridpoints.db.transactions import writing
 from gridpoints.points.bulk import (
     Fragment,
+    batch_cte,
     events_of,
     period_sql,
     quarter_of_instant,
@@ -48,7 +49,8 @@ _IN_BATCH = "e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {}
 _INSERT_SCORES = """
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
                           rule_set_version, rule, label, category, occurred_at, created_at)
-SELECT key, member, period, amount, 'score', event, {}, {}, {}, label, category, occurred_at, {}
+SELECT key, member, period, amount, 'score', event, rule_set, rule_set_version, rule, label,
+       category, occurred_at, {}
 FROM ({entries}) scored
 WHERE 1 = 1
 ON CONFLICT DO NOTHING
@@ -99,25 +101,45 @@ async def score_batch(rulesets: list[RuleSet], settings: Settings, limit: int) -
             tz,
             "e.occurred_at",
         )
-        batch = Fragment(_IN_BATCH, [mark])
-        for ruleset in rulesets:
-            for rule in ruleset.spec.rules:
-                if rule.event == "period_end":
-                    continue
-                where = events_of(ruleset, rule, rulesets, scopes, batch, tz)
-                if where is None:
-                    continue
-                entries = scored_entries(ruleset, rule, where, period, with_base=True)
-                await sql.fetch(
-                    _INSERT_SCORES.replace("{entries}", entries.text),
-                    ruleset.id,
-                    ruleset.version,
-                    rule.id,
-                    mark,
-                    *entries.args,
-                )
+        entries = _all_rules(rulesets, scopes, Fragment(_IN_BATCH, [mark]), period, tz)
+        if entries is not None:
+            await sql.fetch(_INSERT_SCORES.replace("{entries}", entries.text), mark, *entries.args)
         await sql.fetch(_INSERT_REVERSALS, "reversal:", "撤销：", mark, mark)
     return len(taken)
+
+
+def _all_rules(
+    rulesets: list[RuleSet],
+    scopes: dict[str, str],
+    batch: Fragment,
+    period: Fragment,
+    tz: str,
+    with_base: bool = True,
+) -> Fragment | None:
+    """One statement for every event rule of every set: the batch read once, each rule's
+    entries in a branch of a UNION ALL."""
+    event_rules = [r for s in rulesets for r in s.spec.rules if r.event != "period_end"]
+    scoped = any(s.spec.scope for s in rulesets)
+    ctes = Fragment("WITH ").add_fragment(batch_cte(batch, period, event_rules, scoped))
+    selects: list[Fragment] = []
+    for set_index, ruleset in enumerate(rulesets):
+        for rule_index, rule in enumerate(ruleset.spec.rules):
+            if rule.event == "period_end":
+                continue
+            where = events_of(ruleset, rule, rulesets, scopes, tz)
+            if where is None:
+                continue
+            rule_ctes, select = scored_entries(
+                f"r{set_index}_{rule_index}", ruleset, rule, where, with_base
+            )
+            ctes.add(", ").add_fragment(rule_ctes)
+            selects.append(select)
+    if not selects:
+        return None
+    statement = ctes.add(" ")
+    for index, select in enumerate(selects):
+        statement.add(" UNION ALL " if index else "").add_fragment(select)
+    return statement
 
 
 async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:

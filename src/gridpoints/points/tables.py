@@ -6,15 +6,16 @@ entry reversing another. `key` makes each entry happen once: per event, rule set
 rule; per member, quarter and period-end rule; per reversed entry.
 """
 
-from piccolo.columns import ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Integer, Timestamptz, Varchar
 from piccolo.table import Table
-
-from gridpoints.members.tables import Member
 
 
 class PointsEntry(Table, tablename="points_entry"):
     key = Varchar(length=160, unique=True)
-    member = ForeignKey(Member, null=False, on_delete=OnDelete.restrict, index=True)
+    # A member's id, without a foreign key: entries come only from verified events and
+    # adjustments of existing members (who are never deleted), and bulk scoring would pay a
+    # lookup per entry for a check that cannot fail. Indexed with the rule (see migrations).
+    member = Integer()
     period = Varchar(length=7, index=True)  # 2026Q3
     amount = Integer()
     kind = Varchar(length=12)  # score | period_end | reversal | adjustment
@@ -26,7 +27,8 @@ class PointsEntry(Table, tablename="points_entry"):
     label = Varchar(length=200)
     category = Varchar(length=40, null=True, default=None)
     occurred_at = Timestamptz()
-    reverses = Integer(null=True, default=None, unique=True)
+    # Unique where set (a partial index, see migrations): an entry is reversed at most once.
+    reverses = Integer(null=True, default=None)
     author = Integer(null=True, default=None)
     created_at = Timestamptz()
 

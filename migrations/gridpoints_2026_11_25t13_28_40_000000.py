@@ -1,30 +1,11 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import ForeignKey
 from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Serial
 from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.table import Table
 
-
-class Member(Table, tablename="member", schema=None):
-    id = Serial(
-        null=False,
-        primary_key=True,
-        unique=False,
-        index=False,
-        index_method=IndexMethod.btree,
-        choices=None,
-        db_column_name="id",
-        secret=False,
-    )
-
-
-ID = "2026-11-25T13:28:34:196863"
+ID = "2026-11-25T13:28:40:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "True"
 
@@ -35,17 +16,59 @@ async def forwards():
     )
 
     manager.add_table(
+        class_name="ScoredEvent",
+        tablename="points_scored_event",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
         class_name="PointsEntry",
         tablename="points_entry",
         schema=None,
         columns=None,
     )
 
-    manager.add_table(
-        class_name="ScoredEvent",
+    manager.add_column(
+        table_class_name="ScoredEvent",
         tablename="points_scored_event",
+        column_name="event",
+        db_column_name="event",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
         schema=None,
-        columns=None,
+    )
+
+    manager.add_column(
+        table_class_name="ScoredEvent",
+        tablename="points_scored_event",
+        column_name="scored_at",
+        db_column_name="scored_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
     )
 
     manager.add_column(
@@ -75,17 +98,14 @@ async def forwards():
         tablename="points_entry",
         column_name="member",
         db_column_name="member",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "references": Member,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
-            "index": True,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -322,7 +342,7 @@ async def forwards():
             "default": None,
             "null": True,
             "primary_key": False,
-            "unique": True,
+            "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -358,48 +378,6 @@ async def forwards():
         tablename="points_entry",
         column_name="created_at",
         db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ScoredEvent",
-        tablename="points_scored_event",
-        column_name="event",
-        db_column_name="event",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ScoredEvent",
-        tablename="points_scored_event",
-        column_name="scored_at",
-        db_column_name="scored_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
