@@ -6,9 +6,12 @@ import hashlib
 
 from piccolo.query.functions.aggregate import Count
 
+from gridpoints.activities.tables import Activity
+from gridpoints.checkins.tables import CheckIn
 from gridpoints.db import engine as db_engine
 from gridpoints.db.migrate import migrate
 from gridpoints.demo.builder import build_demo
+from gridpoints.events.tables import VerifiedEvent
 from gridpoints.members.tables import (
     Member,
     MemberRegistration,
@@ -18,6 +21,9 @@ from gridpoints.members.tables import (
 )
 from gridpoints.members.vocab import Category
 from gridpoints.org.tables import OrgUnit
+from gridpoints.points.tables import PointsEntry, ScoredEvent
+from gridpoints.services.tables import ServiceRecord
+from gridpoints.wishes.tables import Wish
 from tests.conftest import make_settings
 
 PASSWORD = "demo-test-pass-1"
@@ -92,3 +98,25 @@ async def test_the_demo_is_the_same_on_every_build_and_a_rerun_changes_only_the_
         await build_demo(other, PASSWORD)
         assert await _fingerprint() == fingerprint
         db_engine.use_engine(db)
+
+
+async def test_the_demo_has_a_scored_year_so_every_page_shows_figures(db, settings):
+    await build_demo(settings, PASSWORD)
+    assert await Activity.count() >= 100
+    assert await CheckIn.count().where(CheckIn.review == "rejected") > 0
+    assert await CheckIn.count().where(CheckIn.flags != "") > 0
+    assert await ServiceRecord.count().where(ServiceRecord.state == "rejected") > 0
+    assert await Wish.count().where(Wish.state == "confirmed") >= 80
+    periods = {
+        row["period"]
+        for row in await PointsEntry.select(PointsEntry.period)
+        .where(PointsEntry.kind == "period_end")
+        .distinct()
+    }
+    assert len(periods) >= 3  # the ended quarters of the year are closed
+    scored_members = await PointsEntry.count(distinct=[PointsEntry.member]).where(
+        PointsEntry.kind == "score"
+    )
+    assert scored_members >= 300
+    # Every verified event was scored once.
+    assert await ScoredEvent.count() == await VerifiedEvent.count()

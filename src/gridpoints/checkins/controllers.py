@@ -27,7 +27,7 @@ from gridpoints.clock import utcnow
 from gridpoints.errors import DomainError
 from gridpoints.schemas import Page
 from gridpoints.web.dependencies import Actor, AppSettings
-from gridpoints.web.openapi import problems
+from gridpoints.web.openapi import problems, replayed
 from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
 
 ReviewQuery = Annotated[
@@ -50,7 +50,7 @@ class CheckInController(Controller):
         description="201 with the new check-in; a replay of the same client_id answers 200 "
         "with the stored one. Out-of-fence, out-of-window or late check-ins are kept, flagged.",
         status_code=HTTP_201_CREATED,
-        responses=problems(400, 403, 404, 409),
+        responses={**problems(400, 403, 404, 409), **replayed(CheckInOut)},
         opt={LOADS_OWN_PRINCIPAL: True},
     )
     async def check_in(
@@ -95,7 +95,7 @@ class CheckInController(Controller):
         operation_id="proxyCheckIn",
         summary="A leader checks in a member without a smartphone (with a reason)",
         status_code=HTTP_201_CREATED,
-        responses=problems(400, 403, 404, 409),
+        responses={**problems(400, 403, 404, 409), **replayed(CheckInOut)},
     )
     async def proxy_check_in(
         self, actor: Actor, data: JSONBody[ProxyCheckInIn], settings: AppSettings

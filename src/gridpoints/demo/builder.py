@@ -3,7 +3,8 @@
 The community is shaped like seed 002 (汉唐街北社区): grids of 1 / 6 / 29 / 175 / 497 units
 under one community, under one sub-district; about 600 members of every category, most of
 them in-service and dual-registered with one of six paired partner units; role holders at
-every level. Every run builds the same names, phones and roles (a fixed random seed).
+every level; and a year of service up to today, scored (`demo.history`). Every run builds the
+same names, phones and roles (a fixed random seed).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.demo import names
+from gridpoints.demo.history import score_history, write_history
 from gridpoints.members.tables import (
     Member,
     MemberRegistration,
@@ -31,6 +33,7 @@ from gridpoints.members.vocab import Category, RecordState, Role
 from gridpoints.org.queries import unit_ids_within
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.org.tables import OrgUnit
+from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.settings import Settings
 
 DEFAULT_PASSWORD = "gridpoints-demo"
@@ -177,6 +180,13 @@ async def _build(settings: Settings, password_hash: str) -> None:
             list(buildings.values()),
             stairwells,
         )
+        made = await write_history(rng, list(areas.values()))
+        await record_many(
+            DEMO_ACTOR, [Change("demo.history", "demo", None, community_id, after=made)]
+        )
+    await score_history(
+        settings, load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
+    )
 
 
 def _spread(

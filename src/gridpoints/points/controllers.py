@@ -22,7 +22,7 @@ from gridpoints.points.schemas import (
     RuleSetOut,
 )
 from gridpoints.web.dependencies import Actor, AppSettings
-from gridpoints.web.openapi import problems
+from gridpoints.web.openapi import problems, replayed
 from gridpoints.web.params import IdPath, Limit, PeriodQuery
 
 
@@ -84,7 +84,7 @@ class MemberPointsController(Controller):
         summary="A manual adjustment with a reason (committee members); audited",
         description="201 with the new entry; the same client_id again answers 200 with it.",
         status_code=HTTP_201_CREATED,
-        responses=problems(400, 403, 404, 409),
+        responses={**problems(400, 403, 404, 409), **replayed(EntryOut)},
     )
     async def adjust(
         self, actor: Actor, member_id: IdPath, data: JSONBody[AdjustmentIn]

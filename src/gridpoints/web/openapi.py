@@ -28,6 +28,11 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+def replayed(data: type, description: str = "重放：已存在的同一记录") -> dict[int, ResponseSpec]:
+    """A 200 beside a route's 201: the same client_id again answers with the stored record."""
+    return {200: ResponseSpec(data_container=data, description=description)}
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Gridpoints API",
