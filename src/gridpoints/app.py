@@ -15,7 +15,8 @@ from gridpoints.auth.controllers import AuthController
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.tokens import TokenIssuer, build_jwt_auth
 from gridpoints.checkins.controllers import CheckInController
-from gridpoints.checkins.schedule import run_every
+from gridpoints.checkins.schedule import EVERY as CLOSE_STALE_EVERY
+from gridpoints.checkins.schedule import close_stale_checkins
 from gridpoints.db import engine as db_engine
 from gridpoints.duty.controllers import DutyController
 from gridpoints.jobs.controllers import JobController
@@ -23,13 +24,14 @@ from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
 from gridpoints.members.controllers import MemberController, PartnerUnitController
 from gridpoints.org.controllers import OrgUnitController
 from gridpoints.partners.controllers import PartnerAccountController
+from gridpoints.periodic import Periodic
 from gridpoints.points.controllers import (
     LeaderboardController,
     MemberPointsController,
     RuleSetController,
 )
 from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.points.schedule import run_scoring
+from gridpoints.points.schedule import EMBEDDED_EVERY, ScoringRounds
 from gridpoints.services.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def resources(app: Litestar) -> AsyncIterator[None]:
         db_engine.use_engine(engine)
         await db_engine.start(engine, settings)
-        schedules: list[asyncio.Task[None]] = []
+        schedules: list[Periodic] = []
         queue = await open_queue(settings)
         app.state.job_queue = queue
         try:
@@ -64,14 +66,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await resubmit_stale(queue)
                 # Without workers, the server keeps the schedule itself.
                 schedules = [
-                    asyncio.create_task(run_every(settings), name="schedule"),
-                    asyncio.create_task(run_scoring(settings, rulesets), name="scoring"),
+                    Periodic(
+                        "close-stale-checkins",
+                        lambda: close_stale_checkins(settings),
+                        CLOSE_STALE_EVERY,
+                    ),
+                    Periodic("scoring", ScoringRounds(settings, rulesets), EMBEDDED_EVERY),
                 ]
+                for schedule in schedules:
+                    schedule.start()
             yield
         finally:
-            for schedule in schedules:
-                schedule.cancel()
-            await asyncio.gather(*schedules, return_exceptions=True)
+            await asyncio.gather(*(schedule.stop() for schedule in schedules))
             await queue.close()
             await db_engine.stop(engine)
 

@@ -6,7 +6,6 @@ anywhere and often: each check-in is closed in its own transaction, only while s
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -34,13 +33,3 @@ async def close_stale_checkins(settings: Settings) -> int:
 async def close_stale_checkins_task(ctx: dict[str, Any]) -> int:
     """The arq cron entry."""
     return await close_stale_checkins(ctx["settings"])
-
-
-async def run_every(settings: Settings, interval: timedelta = EVERY) -> None:
-    """The embedded server's schedule: until cancelled at shut-down."""
-    while True:
-        try:
-            await close_stale_checkins(settings)
-        except Exception:  # a failed round must not end the schedule
-            log.exception("closing stale check-ins failed")
-        await asyncio.sleep(interval.total_seconds())

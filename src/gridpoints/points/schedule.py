@@ -4,9 +4,8 @@ gets to it first (see `points.engine`)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from gridpoints.clock import local_today
@@ -59,20 +58,20 @@ async def close_previous_quarter_task(ctx: dict[str, Any]) -> int:
     return await close_previous_quarter(ctx["settings"], ctx["rulesets"])
 
 
-async def run_scoring(
-    settings: Settings, rulesets: list[RuleSet], interval: timedelta = EMBEDDED_EVERY
-) -> None:
-    """The embedded server's scoring, and once a day the closing of the ended quarter: until
-    cancelled at shut-down."""
-    closed_on = None
-    while True:
-        try:
-            scored = await score_pending(rulesets, settings)
-            if scored:
-                log.info("scored %d verified events", scored)
-            if closed_on != local_today(settings.timezone):
-                await close_previous_quarter(settings, rulesets)
-                closed_on = local_today(settings.timezone)
-        except Exception:  # a failed round must not end the schedule
-            log.exception("scoring verified events failed")
-        await asyncio.sleep(interval.total_seconds())
+class ScoringRounds:
+    """The embedded server's scoring round (see `periodic.Periodic`): score what is pending,
+    and once a day close the quarter that has ended."""
+
+    def __init__(self, settings: Settings, rulesets: list[RuleSet]) -> None:
+        self._settings = settings
+        self._rulesets = rulesets
+        self._closed_on: date | None = None
+
+    async def __call__(self) -> None:
+        scored = await score_pending(self._rulesets, self._settings)
+        if scored:
+            log.info("scored %d verified events", scored)
+        today = local_today(self._settings.timezone)
+        if self._closed_on != today:
+            await close_previous_quarter(self._settings, self._rulesets)
+            self._closed_on = today
