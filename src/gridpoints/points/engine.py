@@ -35,7 +35,7 @@ BATCH = 50_000
 _MARK = """
 INSERT INTO points_scored_event (event, scored_at)
 SELECT e.id, {} FROM verified_event e
-WHERE NOT EXISTS (SELECT 1 FROM points_scored_event s WHERE s.event = e.id)
+WHERE e.id > {} AND NOT EXISTS (SELECT 1 FROM points_scored_event s WHERE s.event = e.id)
 ORDER BY e.id
 LIMIT {}
 RETURNING event
@@ -75,23 +75,29 @@ _SCOPES = "SELECT code, path FROM org_unit WHERE code IN ({})"
 async def score_pending(rulesets: list[RuleSet], settings: Settings, batch: int = BATCH) -> int:
     """Score every verified event not scored yet; how many this call scored."""
     scored = 0
+    # Each batch starts after the last one's highest id, so no batch walks again over what an
+    # earlier one passed; an event committed meanwhile below that id waits for the next call.
+    after = 0
     while True:
-        done = await score_batch(rulesets, settings, batch)
+        done, after = await score_batch(rulesets, settings, batch, after)
         if not done:
             return scored
         scored += done
 
 
-async def score_batch(rulesets: list[RuleSet], settings: Settings, limit: int) -> int:
-    """Score the next `limit` pending events in one transaction; how many were taken."""
+async def score_batch(
+    rulesets: list[RuleSet], settings: Settings, limit: int, after: int = 0
+) -> tuple[int, int]:
+    """Score the next `limit` pending events with ids above `after`, in one transaction; how
+    many were taken and the highest id among them."""
     scopes = await scope_paths(rulesets)
     async with writing():
         if is_postgres():
             await sql.fetch("SELECT pg_advisory_xact_lock({})", _SCORING_LOCK)
         mark = utcnow()
-        taken = await sql.fetch(_MARK, mark, limit)
+        taken = await sql.fetch(_MARK, mark, after, limit)
         if not taken:
-            return 0
+            return 0, after
         span = await sql.fetch_one(_SPAN, mark)
         assert span is not None
         tz = settings.timezone
@@ -105,7 +111,7 @@ async def score_batch(rulesets: list[RuleSet], settings: Settings, limit: int) -
         if entries is not None:
             await sql.fetch(_INSERT_SCORES.replace("{entries}", entries.text), mark, *entries.args)
         await sql.fetch(_INSERT_REVERSALS, "reversal:", "撤销：", mark, mark)
-    return len(taken)
+    return len(taken), max(row["event"] for row in taken)
 
 
 def _all_rules(
