@@ -18,7 +18,7 @@ async def test_a_stop_lets_the_round_in_progress_finish():
         await asyncio.sleep(0.05)
         finished.append(1)
 
-    periodic = Periodic("test", round_, timedelta(hours=1))
+    periodic = Periodic("test", round_, timedelta(hours=1), first_after=timedelta(0))
     periodic.start()
     await started.wait()
     await periodic.stop()
@@ -33,7 +33,7 @@ async def test_rounds_repeat_and_a_failed_round_does_not_end_them():
         if len(rounds) == 1:
             raise RuntimeError("the first round fails")
 
-    periodic = Periodic("test", round_, timedelta(milliseconds=10))
+    periodic = Periodic("test", round_, timedelta(milliseconds=10), first_after=timedelta(0))
     periodic.start()
     await asyncio.sleep(0.1)
     await periodic.stop()
@@ -52,8 +52,21 @@ async def test_a_round_past_the_grace_period_is_cancelled():
             cancelled.set()
             raise
 
-    periodic = Periodic("test", round_, timedelta(hours=1))
+    periodic = Periodic("test", round_, timedelta(hours=1), first_after=timedelta(0))
     periodic.start()
     await started.wait()
     await periodic.stop(grace=timedelta(milliseconds=20))
     assert cancelled.is_set()
+
+
+async def test_a_stop_before_the_first_round_runs_none():
+    rounds: list[int] = []
+
+    async def round_() -> None:
+        rounds.append(1)
+
+    periodic = Periodic("test", round_, timedelta(hours=1), first_after=timedelta(seconds=5))
+    periodic.start()
+    await asyncio.sleep(0.01)
+    await periodic.stop()
+    assert rounds == []

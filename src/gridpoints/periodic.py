@@ -19,11 +19,17 @@ log = logging.getLogger(__name__)
 
 class Periodic:
     def __init__(
-        self, name: str, round_: Callable[[], Awaitable[object]], every: timedelta
+        self,
+        name: str,
+        round_: Callable[[], Awaitable[object]],
+        every: timedelta,
+        first_after: timedelta = timedelta(seconds=5),
     ) -> None:
         self.name = name
         self._round = round_
         self._every = every.total_seconds()
+        # Start-up has its own work (jobs resubmitted): the first round waits a little.
+        self._first_after = first_after.total_seconds()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -31,6 +37,8 @@ class Periodic:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def _run(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self._first_after)
         while not self._stopping.is_set():
             try:
                 await self._round()
