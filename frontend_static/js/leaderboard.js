@@ -1,31 +1,10 @@
 // The PC leaderboard of a grid the leader holds a role on: members by points for a quarter,
 // and the year's points by month and by service category as bar charts.
 import { getMe, getToken, request } from "./api.js";
+import { element, recentQuarters } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const QUARTERS_SHOWN = 4;
-
-function element(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
-
-function recentQuarters(now, count) {
-  let year = now.getFullYear();
-  let quarter = Math.floor(now.getMonth() / 3) + 1;
-  const out = [];
-  for (let i = 0; i < count; i += 1) {
-    out.push({ value: year + "Q" + quarter, label: year + " 年第 " + quarter + " 季度" });
-    quarter -= 1;
-    if (quarter === 0) {
-      quarter = 4;
-      year -= 1;
-    }
-  }
-  return out;
-}
 
 function bars(list, buckets) {
   list.innerHTML = "";

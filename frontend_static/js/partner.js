@@ -2,6 +2,8 @@
 // the unit and downloads the unit's in-service members' community record for a quarter.
 // The partner token is kept apart from a member's, in this tab's session only.
 
+import { recentQuarters } from "./ui.js";
+
 const SESSION_KEY = "gridpoints.partnerSession";
 const TIMEOUT_MS = 30 * 1000;
 const QUARTERS_SHOWN = 6;
@@ -49,22 +51,6 @@ async function call(path, options) {
   } finally {
     clearTimeout(timer);
   }
-}
-
-// The current quarter and the ones before it, newest first: "2026Q4", "2026Q3", ...
-function recentQuarters(now, count) {
-  let year = now.getFullYear();
-  let quarter = Math.floor(now.getMonth() / 3) + 1;
-  const out = [];
-  for (let i = 0; i < count; i += 1) {
-    out.push({ value: year + "Q" + quarter, label: year + " 年第 " + quarter + " 季度" });
-    quarter -= 1;
-    if (quarter === 0) {
-      quarter = 4;
-      year -= 1;
-    }
-  }
-  return out;
 }
 
 function showRecord(session) {

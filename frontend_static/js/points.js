@@ -1,32 +1,11 @@
 // "我的积分": the quarter's total, the rank in the member's grid, and every ledger entry with
 // the rule that gave it, newest quarter first. All figures come from the server.
 import { getMe, getToken, request } from "./api.js";
+import { element, recentQuarters } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const QUARTERS_SHOWN = 4;
 const KIND_LABELS = { reversal: "撤销", adjustment: "人工调整", period_end: "季度结算" };
-
-function element(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
-
-function recentQuarters(now, count) {
-  let year = now.getFullYear();
-  let quarter = Math.floor(now.getMonth() / 3) + 1;
-  const out = [];
-  for (let i = 0; i < count; i += 1) {
-    out.push({ value: year + "Q" + quarter, label: year + " 年第 " + quarter + " 季度" });
-    quarter -= 1;
-    if (quarter === 0) {
-      quarter = 4;
-      year -= 1;
-    }
-  }
-  return out;
-}
 
 function signed(points) {
   return (points > 0 ? "+" : "") + points;

@@ -1,0 +1,25 @@
+// Small helpers the pages share: building elements and offering the recent quarters.
+// Kept to syntax that old Android WebViews parse (see api.js).
+
+export function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// The current quarter and the ones before it, newest first: {value: "2026Q4", label: "2026 年第 4 季度"}.
+export function recentQuarters(now, count) {
+  let year = now.getFullYear();
+  let quarter = Math.floor(now.getMonth() / 3) + 1;
+  const out = [];
+  for (let i = 0; i < count; i += 1) {
+    out.push({ value: year + "Q" + quarter, label: year + " 年第 " + quarter + " 季度" });
+    quarter -= 1;
+    if (quarter === 0) {
+      quarter = 4;
+      year -= 1;
+    }
+  }
+  return out;
+}
