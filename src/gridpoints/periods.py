@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from gridpoints.clock import zone
+from gridpoints.clock import utcnow, zone
 from gridpoints.errors import Invalid
 
 _QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<quarter>[1-4])$")
@@ -38,3 +38,12 @@ def parse_quarter(text: str, field: str = "period") -> Quarter:
     if not match or not 2000 <= int(match.group("year")) <= 2100:
         raise Invalid.field(field, "季度格式应为 2026Q3")
     return Quarter(int(match.group("year")), int(match.group("quarter")))
+
+
+def started_quarter(text: str, tz_name: str, field: str = "period") -> Quarter:
+    """The quarter named by `text`, which must have begun."""
+    quarter = parse_quarter(text, field)
+    start, _ = quarter.bounds(tz_name)
+    if start > utcnow():
+        raise Invalid.field(field, f"{quarter.label} 还没有开始")
+    return quarter

@@ -18,6 +18,7 @@ class Capability(StrEnum):
     VIEW_JOBS = "view_jobs"  # see background jobs others started on the unit
     MANAGE_ACTIVITIES = "manage_activities"  # organise activities, show their check-in code
     ADJUST_POINTS = "adjust_points"  # manual ledger adjustments, with a reason
+    MANAGE_SCORING = "manage_scoring"  # dry-runs of changed rules, rescoring open quarters
 
 
 _LEADER = {Capability.VIEW, Capability.MANAGE_MEMBERS, Capability.MANAGE_ACTIVITIES}
@@ -32,6 +33,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_AUDIT,
             Capability.VIEW_JOBS,
             Capability.ADJUST_POINTS,
+            Capability.MANAGE_SCORING,
         }
     ),
     Role.BRANCH_SECRETARY: frozenset({*_LEADER, Capability.MANAGE_ROLES}),

@@ -7,7 +7,7 @@ from gridpoints.activities.tables import Activity
 from gridpoints.audit.tables import AuditEntry
 from gridpoints.checkins.tables import CheckIn
 from gridpoints.events.tables import VerifiedEvent
-from gridpoints.jobs.tables import Job, JobInput
+from gridpoints.jobs.tables import Job, JobInput, JobOutput
 from gridpoints.members.tables import (
     Member,
     MemberRegistration,
@@ -18,7 +18,7 @@ from gridpoints.members.tables import (
 from gridpoints.org.tables import OrgUnit
 from gridpoints.partners.tables import PartnerAccount
 from gridpoints.paths import resource_dir
-from gridpoints.points.tables import PointsEntry, ScoredEvent
+from gridpoints.points.tables import PeriodLock, PointsEntry, ScoredEvent
 from gridpoints.services.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 
@@ -35,6 +35,7 @@ APP_CONFIG = AppConfig(
         AuditEntry,
         Job,
         JobInput,
+        JobOutput,
         Activity,
         CheckIn,
         VerifiedEvent,
@@ -43,6 +44,7 @@ APP_CONFIG = AppConfig(
         PartnerAccount,
         PointsEntry,
         ScoredEvent,
+        PeriodLock,
     ],
     migration_dependencies=[],
     commands=[],

@@ -13,7 +13,7 @@ from gridpoints.audit.services import Change, record
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import in_transaction, writing
-from gridpoints.jobs.tables import Job, JobInput
+from gridpoints.jobs.tables import Job, JobInput, JobOutput
 from gridpoints.jobs.vocab import JobStatus
 from gridpoints.settings import Settings
 
@@ -134,3 +134,12 @@ async def finish(
                 ),
             )
     return bool(updated)
+
+
+async def save_output(ctx: JobContext, filename: str, content_type: str, data: bytes) -> None:
+    """Keep the file the job made, for download (`GET /api/v1/jobs/{id}/output`); called
+    inside `ctx.complete`, so it is written with the job's success or not at all."""
+    assert in_transaction(), "a job's output is saved inside ctx.complete"
+    await JobOutput.insert(
+        JobOutput(job=ctx.job_id, filename=filename, content_type=content_type, data=data)
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from urllib.parse import quote
+
+from litestar import Controller, Response, get
 
 from gridpoints.jobs import services
 from gridpoints.jobs.schemas import JobOut
@@ -23,3 +25,18 @@ class JobController(Controller):
     )
     async def get_job(self, actor: Actor, job_id: IdPath) -> JobOut:
         return await services.get_job(actor, job_id)
+
+    @get(
+        "/{job_id:int}/output",
+        operation_id="getJobOutput",
+        summary="The file a finished job made (a dry-run's workbook, say)",
+        media_type="application/octet-stream",
+        responses=problems(404),
+    )
+    async def get_job_output(self, actor: Actor, job_id: IdPath) -> Response[bytes]:
+        filename, content_type, data = await services.job_output(actor, job_id)
+        return Response(
+            data,
+            media_type=content_type,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+        )

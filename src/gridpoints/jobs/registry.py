@@ -14,6 +14,8 @@ Handler = Callable[[JobContext], Awaitable[Any]]
 # kind -> "module:function", imported when first run so the registry has no import cycles.
 HANDLERS: dict[str, str] = {
     "members.import": "gridpoints.members.jobs:import_members",
+    "points.dry_run": "gridpoints.points.dry_run:dry_run",
+    "points.rescore": "gridpoints.points.rescore:rescore",
 }
 
 

@@ -8,7 +8,7 @@ from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.errors import NotFound
 from gridpoints.jobs.schemas import JobOut
-from gridpoints.jobs.tables import Job
+from gridpoints.jobs.tables import Job, JobOutput
 from gridpoints.org.tables import OrgUnit
 
 
@@ -28,6 +28,21 @@ async def get_job(actor: Principal, job_id: int) -> JobOut:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
     )
+
+
+async def job_output(actor: Principal, job_id: int) -> tuple[str, str, bytes]:
+    """The file a finished job made: (filename, content type, bytes)."""
+    row = await Job.select(Job.created_by, Job.org_unit_id).where(Job.id == job_id).first()
+    if row is None or not await _may_see(actor, row["created_by"], row["org_unit_id"]):
+        raise NotFound("任务")
+    output = (
+        await JobOutput.select(JobOutput.filename, JobOutput.content_type, JobOutput.data)
+        .where(JobOutput.job == job_id)
+        .first()
+    )
+    if output is None:
+        raise NotFound("任务的结果文件")
+    return output["filename"], output["content_type"], bytes(output["data"])
 
 
 async def _may_see(actor: Principal, created_by: int | None, org_unit_id: int | None) -> bool:

@@ -1,5 +1,6 @@
 """A job row holds everything a client asks about a job; the worker that runs it may be on
-another machine, so uploaded input is kept in the database too (`JobInput`)."""
+another machine, so uploaded input is kept in the database too (`JobInput`), and so is the
+file a job makes for download (`JobOutput`)."""
 
 from piccolo.columns import Bytea, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
@@ -22,6 +23,13 @@ class Job(Table, tablename="job"):
 
 
 class JobInput(Table, tablename="job_input"):
+    job = ForeignKey(Job, null=False, on_delete=OnDelete.cascade, unique=True)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=100)
+    data = Bytea()
+
+
+class JobOutput(Table, tablename="job_output"):
     job = ForeignKey(Job, null=False, on_delete=OnDelete.cascade, unique=True)
     filename = Varchar(length=255)
     content_type = Varchar(length=100)

@@ -189,12 +189,20 @@ def batch_cte(batch: Fragment, period: Fragment, rules: list[Rule], scoped: bool
 
 
 def scored_entries(
-    name: str, ruleset: RuleSet, rule: Rule, where: Fragment, with_base: bool
+    name: str,
+    ruleset: RuleSet,
+    rule: Rule,
+    where: Fragment,
+    held_before: str | None = None,
+    key_prefix: str = "score:",
 ) -> tuple[Fragment, Fragment]:
     """The rule's CTEs (named after `name`) over `batch`, and the SELECT of its entries:
     key, member, period, amount, label, event, category, occurred_at, rule_set,
-    rule_set_version, rule. Caps count on top of the ledger's totals when `with_base`, from
-    nothing otherwise."""
+    rule_set_version, rule.
+
+    Caps count on top of what the ledger holds for the member and rule; with `held_before`
+    (a quarter's label), only what it holds for earlier quarters: the batch is then the whole
+    quarter, scored afresh."""
     amount = amount_sql(rule, "e.minutes")
     ctes = Fragment(f"{name}_raw AS (SELECT e.id, e.member, e.category, e.occurred_at,")
     ctes.add(f" e.period, {amount} AS points FROM batch e WHERE ")
@@ -208,15 +216,21 @@ def scored_entries(
         if cap is None:
             continue
         source, base = f"{current} c", "0"
-        if with_base:
+        # Afresh, nothing earlier in the same quarter counts.
+        if held_before is None or window.endswith("_y"):
             # What the ledger already holds for the member and rule in the quarter (or year).
             key = span.replace("c.period", "period")
+            earlier = Fragment()
+            if held_before is not None:
+                earlier.add(" AND period < {}", held_before)
             ctes.add(
                 f", {window}_base AS (SELECT member, {key} AS span, sum(amount) AS held"
                 " FROM points_entry WHERE rule_set = {} AND rule = {}"
-                f" AND member IN (SELECT member FROM {current}) GROUP BY member, {key})",
+                f" AND member IN (SELECT member FROM {current}){earlier.text}"
+                f" GROUP BY member, {key})",
                 ruleset.id,
                 rule.id,
+                *earlier.args,
             )
             source = (
                 f"{current} c LEFT JOIN {window}_base h ON h.member = c.member AND h.span = {span}"
@@ -241,7 +255,7 @@ def scored_entries(
         f" CASE WHEN {column} <> points THEN CAST({{}} AS TEXT) ELSE CAST({{}} AS TEXT) END"
         " AS label, id AS event, category, occurred_at, CAST({} AS TEXT) AS rule_set,"
         f" CAST({{}} AS TEXT) AS rule_set_version, CAST({{}} AS TEXT) AS rule FROM {current}",
-        "score:",
+        key_prefix,
         f":{ruleset.version}:{rule.id}",
         rule.label + CAPPED,
         rule.label,
@@ -250,3 +264,36 @@ def scored_entries(
         rule.id,
     )
     return ctes, select
+
+
+def every_rule(
+    rulesets: list[RuleSet],
+    scopes: dict[str, str],
+    batch: Fragment,
+    period: Fragment,
+    tz: str,
+    held_before: str | None = None,
+    key_prefix: str = "score:",
+) -> tuple[Fragment, Fragment] | None:
+    """Every event rule of every set over the events `batch` picks (alias `e`): the CTEs
+    (`WITH batch ..., ...`: the batch read once) and a UNION ALL of each rule's entries (see
+    `scored_entries` for the columns); None when no rule can apply."""
+    event_rules = [r for s in rulesets for r in s.spec.rules if r.event != "period_end"]
+    scoped = any(s.spec.scope for s in rulesets)
+    ctes = Fragment("WITH ").add_fragment(batch_cte(batch, period, event_rules, scoped))
+    union = Fragment()
+    for set_index, ruleset in enumerate(rulesets):
+        for rule_index, rule in enumerate(ruleset.spec.rules):
+            if rule.event == "period_end":
+                continue
+            where = events_of(ruleset, rule, rulesets, scopes, tz)
+            if where is None:
+                continue
+            rule_ctes, select = scored_entries(
+                f"r{set_index}_{rule_index}", ruleset, rule, where, held_before, key_prefix
+            )
+            ctes.add(", ").add_fragment(rule_ctes)
+            union.add(" UNION ALL " if union.text else "").add_fragment(select)
+    if not union.text:
+        return None
+    return ctes, union

@@ -7,21 +7,26 @@ from datetime import date
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from gridpoints.clock import local_today
+from gridpoints.jobs.schemas import JobStarted
 from gridpoints.periods import parse_quarter
 from gridpoints.points import adjustments, boards, reading
+from gridpoints.points.dry_run import start_dry_run
+from gridpoints.points.rescore import start_rescore
 from gridpoints.points.rules import EVENT_LABELS, RuleSet
 from gridpoints.points.schemas import (
     AdjustmentIn,
+    DryRunIn,
     EntryOut,
     LeaderboardOut,
     MemberPointsOut,
+    RescoreIn,
     RuleOut,
     RuleSetOut,
 )
-from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.dependencies import Actor, AppSettings, Queue
 from gridpoints.web.openapi import problems, replayed
 from gridpoints.web.params import IdPath, Limit, PeriodQuery
 
@@ -130,3 +135,40 @@ class RuleSetController(Controller):
         # Every member may read the rules their points come from.
         today = local_today(state.settings.timezone)
         return [present(ruleset, today) for ruleset in state.rulesets]
+
+    @post(
+        "/dry-run",
+        operation_id="dryRunRuleSet",
+        summary="What a changed rule set would give a quarter's members, without writing "
+        "(a background job)",
+        description="The job's result has the totals before and after, per rule, and the "
+        "largest changes; every member's figures are in its workbook (`download`). A file "
+        "with problems is refused (400), each problem named.",
+        status_code=HTTP_202_ACCEPTED,
+        responses=problems(400, 404),
+    )
+    async def dry_run(
+        self,
+        actor: Actor,
+        job_queue: Queue,
+        state: State,
+        settings: AppSettings,
+        data: JSONBody[DryRunIn],
+    ) -> JobStarted:
+        job_id = await start_dry_run(job_queue, actor, data, state.rulesets, settings)
+        return JobStarted(job_id=job_id)
+
+    @post(
+        "/rescore",
+        operation_id="rescoreQuarter",
+        summary="Adopt the rule sets now in force for a quarter still open, by compensating "
+        "entries (a background job)",
+        description="Refused (409) for a quarter whose quarterly review is final in the unit.",
+        status_code=HTTP_202_ACCEPTED,
+        responses=problems(400, 404, 409),
+    )
+    async def rescore(
+        self, actor: Actor, job_queue: Queue, settings: AppSettings, data: JSONBody[RescoreIn]
+    ) -> JobStarted:
+        job_id = await start_rescore(job_queue, actor, data, settings)
+        return JobStarted(job_id=job_id)

@@ -10,6 +10,7 @@ run of the same work, by another worker or after a crash, writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,14 +18,7 @@ from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.engine import is_postgres
 from gridpoints.db.transactions import writing
-from gridpoints.points.bulk import (
-    Fragment,
-    batch_cte,
-    events_of,
-    period_sql,
-    quarter_of_instant,
-    scored_entries,
-)
+from gridpoints.points.bulk import Fragment, every_rule, period_sql, quarter_of_instant
 from gridpoints.points.rules import RuleSet
 from gridpoints.settings import Settings
 
@@ -54,6 +48,7 @@ SELECT key, member, period, amount, 'score', event, rule_set, rule_set_version, 
 FROM ({entries}) scored
 WHERE 1 = 1
 ON CONFLICT DO NOTHING
+{returning}
 """
 _INSERT_REVERSALS = """
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
@@ -92,8 +87,7 @@ async def score_batch(
     many were taken and the highest id among them."""
     scopes = await scope_paths(rulesets)
     async with writing():
-        if is_postgres():
-            await sql.fetch("SELECT pg_advisory_xact_lock({})", _SCORING_LOCK)
+        await scoring_turn()
         mark = utcnow()
         taken = await sql.fetch(_MARK, mark, after, limit)
         if not taken:
@@ -107,45 +101,30 @@ async def score_batch(
             tz,
             "e.occurred_at",
         )
-        entries = _all_rules(rulesets, scopes, Fragment(_IN_BATCH, [mark]), period, tz)
+        entries = every_rule(rulesets, scopes, Fragment(_IN_BATCH, [mark]), period, tz)
         if entries is not None:
-            await sql.fetch(_INSERT_SCORES.replace("{entries}", entries.text), mark, *entries.args)
+            await insert_scores(entries, mark)
         await sql.fetch(_INSERT_REVERSALS, "reversal:", "撤销：", mark, mark)
     return len(taken), max(row["event"] for row in taken)
 
 
-def _all_rules(
-    rulesets: list[RuleSet],
-    scopes: dict[str, str],
-    batch: Fragment,
-    period: Fragment,
-    tz: str,
-    with_base: bool = True,
-) -> Fragment | None:
-    """One statement for every event rule of every set: the batch read once, each rule's
-    entries in a branch of a UNION ALL."""
-    event_rules = [r for s in rulesets for r in s.spec.rules if r.event != "period_end"]
-    scoped = any(s.spec.scope for s in rulesets)
-    ctes = Fragment("WITH ").add_fragment(batch_cte(batch, period, event_rules, scoped))
-    selects: list[Fragment] = []
-    for set_index, ruleset in enumerate(rulesets):
-        for rule_index, rule in enumerate(ruleset.spec.rules):
-            if rule.event == "period_end":
-                continue
-            where = events_of(ruleset, rule, rulesets, scopes, tz)
-            if where is None:
-                continue
-            rule_ctes, select = scored_entries(
-                f"r{set_index}_{rule_index}", ruleset, rule, where, with_base
-            )
-            ctes.add(", ").add_fragment(rule_ctes)
-            selects.append(select)
-    if not selects:
-        return None
-    statement = ctes.add(" ")
-    for index, select in enumerate(selects):
-        statement.add(" UNION ALL " if index else "").add_fragment(select)
-    return statement
+async def insert_scores(
+    entries: tuple[Fragment, Fragment], created_at: datetime, returning: bool = False
+) -> Sequence[sql.Row]:
+    """Write the entries `every_rule` selects (each once: a key already taken is skipped);
+    with `returning`, the amounts of those written."""
+    ctes, union = entries
+    statement = _INSERT_SCORES.replace("{entries}", f"{ctes.text} {union.text}").replace(
+        "{returning}", "RETURNING amount" if returning else ""
+    )
+    return await sql.fetch(statement, created_at, *ctes.args, *union.args)
+
+
+async def scoring_turn() -> None:
+    """Inside a write transaction: wait until no other transaction writes scores (SQLite's
+    write lock already does that)."""
+    if is_postgres():
+        await sql.fetch("SELECT pg_advisory_xact_lock({})", _SCORING_LOCK)
 
 
 async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:

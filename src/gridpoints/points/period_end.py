@@ -8,6 +8,7 @@ same quarter at the same moment, writes nothing (the database refuses the duplic
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,8 @@ from gridpoints.db.transactions import writing
 from gridpoints.members.vocab import MemberStatus
 from gridpoints.org.paths import ROOT_SCOPE, covers, subtree_bounds
 from gridpoints.periods import Quarter
-from gridpoints.points.engine import scope_paths
+from gridpoints.points.bulk import Fragment
+from gridpoints.points.engine import scope_paths, scoring_turn
 from gridpoints.points.rules import Rule, RuleSet
 from gridpoints.settings import Settings
 
@@ -36,23 +38,85 @@ EXISTS (
 _INSERT = """
 INSERT INTO points_entry (key, member, period, amount, kind, rule_set, rule_set_version, rule,
                           label, occurred_at, created_at)
-SELECT CAST({} AS TEXT) || CAST(m.id AS TEXT), m.id, {}, {}, 'period_end', {}, {}, {},
-       {}, {}, {}
-FROM member m JOIN org_unit o ON o.id = m.org_unit
-WHERE m.status = {} AND o.path >= {} AND o.path < {} {conditions}
+SELECT CAST({} AS TEXT) || CAST(given.member AS TEXT), given.member, {}, {}, 'period_end', {},
+       {}, {}, {}, {}, {}
+FROM ({given}) given
+WHERE 1 = 1
 ON CONFLICT DO NOTHING
-RETURNING id
+RETURNING amount
 """
+
+
+@dataclass(frozen=True)
+class PeriodEndRule:
+    """A period-end rule in force for a quarter, and the SELECT of the members it applies to
+    (one column, `member`)."""
+
+    ruleset: RuleSet
+    rule: Rule
+    members: Fragment
 
 
 async def close_quarter(rulesets: list[RuleSet], quarter: Quarter, settings: Settings) -> int:
     """Apply the period-end rules of the sets in force on the quarter's last day; returns how
     many entries this call wrote."""
+    written = 0
+    for applied in await period_end_rules(rulesets, quarter, settings):
+        async with writing():
+            await scoring_turn()
+            key = f"period_end:{quarter.label}:{applied.ruleset.id}:{applied.rule.id}:"
+            written += len(await write_period_end(applied, quarter, settings, key))
+    return written
+
+
+async def write_period_end(
+    applied: PeriodEndRule,
+    quarter: Quarter,
+    settings: Settings,
+    key: str,
+    among: Fragment | None = None,
+) -> list[Any]:
+    """Entries of the rule for its members (those of `among` only, a SELECT of member ids)
+    who hold none from it for the quarter that stands (not reversed); the new entries'
+    amounts. Each entry's key is `key` followed by the member's id."""
+    _, end = quarter.bounds(settings.timezone)
+    ruleset, rule = applied.ruleset, applied.rule
+    given = Fragment().add_fragment(applied.members)
+    given.add(
+        " AND NOT EXISTS (SELECT 1 FROM points_entry p WHERE p.member = m.id"
+        " AND p.period = {} AND p.kind = 'period_end' AND p.rule_set = {} AND p.rule = {}"
+        " AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id))",
+        quarter.label,
+        ruleset.id,
+        rule.id,
+    )
+    if among is not None:
+        given.add(" AND m.id IN (").add_fragment(among).add(")")
+    return await sql.fetch(
+        _INSERT.replace("{given}", given.text),
+        key,
+        quarter.label,
+        rule.amount(0),
+        ruleset.id,
+        ruleset.version,
+        rule.id,
+        rule.label,
+        end - timedelta(microseconds=1),
+        utcnow(),
+        *given.args,
+    )
+
+
+async def period_end_rules(
+    rulesets: list[RuleSet], quarter: Quarter, settings: Settings
+) -> list[PeriodEndRule]:
+    """The period-end rules of the sets in force on the quarter's last day, each with the
+    members it applies to."""
     start, end = quarter.bounds(settings.timezone)
     last_day = (end - timedelta(days=1)).date()
     in_force = [s for s in rulesets if s.in_force(last_day)]
     scopes = await scope_paths(in_force)
-    written = 0
+    found = []
     for ruleset in in_force:
         scope = scopes.get(ruleset.spec.scope) if ruleset.spec.scope else ROOT_SCOPE
         if scope is None:
@@ -67,56 +131,29 @@ async def close_quarter(rulesets: list[RuleSet], quarter: Quarter, settings: Set
         ]
         for rule in ruleset.spec.rules:
             if rule.event == "period_end":
-                written += await _apply(ruleset, rule, quarter, scope, narrower, start, end)
-    return written
+                members = _members(rule, scope, narrower, start, end)
+                found.append(PeriodEndRule(ruleset, rule, members))
+    return found
 
 
-async def _apply(
-    ruleset: RuleSet,
-    rule: Rule,
-    quarter: Quarter,
-    scope: str,
-    narrower: list[str],
-    start: Any,
-    end: Any,
-) -> int:
-    conditions: list[str] = []
-    args: list[Any] = []
+def _members(rule: Rule, scope: str, narrower: list[str], start: Any, end: Any) -> Fragment:
+    low, high = subtree_bounds(scope)
+    members = Fragment(
+        "SELECT m.id AS member FROM member m JOIN org_unit o ON o.id = m.org_unit"
+        " WHERE m.status = {} AND o.path >= {} AND o.path < {}",
+        [MemberStatus.ACTIVE.value, low, high],
+    )
     for path in narrower:
-        conditions.append("AND NOT (o.path >= {} AND o.path < {})")
-        args += list(subtree_bounds(path))
+        members.add(" AND NOT (o.path >= {} AND o.path < {})", *subtree_bounds(path))
     if rule.member_categories:
-        conditions.append(f"AND m.category IN ({', '.join('{}' for _ in rule.member_categories)})")
-        args += rule.member_categories
+        listed = ", ".join("{}" for _ in rule.member_categories)
+        members.add(f" AND m.category IN ({listed})", *rule.member_categories)
     if rule.roles:
         listed = ", ".join("{}" for _ in rule.roles)
-        conditions.append(
-            "AND EXISTS (SELECT 1 FROM role_assignment r "  # noqa: S608 - placeholders only
-            f"WHERE r.member = m.id AND r.role IN ({listed}))"
+        members.add(
+            " AND EXISTS (SELECT 1 FROM role_assignment r "  # noqa: S608 - placeholders only
+            f"WHERE r.member = m.id AND r.role IN ({listed}))",
+            *rule.roles,
         )
-        args += rule.roles
-    served = "AND " + ("" if rule.when == "activity_done" else "NOT ") + _SERVED.strip()
-    conditions.append(served)
-    args += [start, end]
-    low, high = subtree_bounds(scope)
-    period = quarter.label
-    key = f"period_end:{period}:{ruleset.id}:{rule.id}:"
-    statement = _INSERT.replace("{conditions}", " ".join(conditions))
-    async with writing():
-        rows = await sql.fetch(
-            statement,
-            key,
-            period,
-            rule.amount(0),
-            ruleset.id,
-            ruleset.version,
-            rule.id,
-            rule.label,
-            end - timedelta(microseconds=1),
-            utcnow(),
-            MemberStatus.ACTIVE.value,
-            low,
-            high,
-            *args,
-        )
-    return len(rows)
+    served = "" if rule.when == "activity_done" else "NOT "
+    return members.add(f" AND {served}{_SERVED.strip()}", start, end)

@@ -51,24 +51,38 @@ def read_rulesets(
     if not files or not all(f.is_file() for f in files):
         return [], [Problem(str(path), None, "(文件)", "找不到规则文件（*.toml）")]
     for file in files:
-        source = file.name
-        data = file.read_bytes()
-        try:
-            raw = tomllib.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            problems.append(Problem(source, None, "(文件)", f"不是有效的 TOML：{exc}"))
-            continue
-        spec, found = _convert(source, raw)
-        if spec is None:
-            problems += found
-            continue
-        found += rule_problems(source, spec, activity_categories)
+        ruleset, found = read_ruleset(file.name, file.read_bytes(), activity_categories)
         problems += found
-        if not found:
-            version = hashlib.sha256(data).hexdigest()[:VERSION_LENGTH]
-            sets.append(RuleSet(source=source, version=version, spec=spec))
+        if ruleset is not None:
+            sets.append(ruleset)
     problems += sets_problems(sets)
     return sets, problems
+
+
+def read_ruleset(
+    source: str, data: bytes, activity_categories: tuple[str, ...]
+) -> tuple[RuleSet | None, list[Problem]]:
+    """One set from a file's bytes (None when it has problems), and its problems."""
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return None, [Problem(source, None, "(文件)", f"不是有效的 TOML：{exc}")]
+    spec, found = _convert(source, raw)
+    if spec is None:
+        return None, found
+    found += rule_problems(source, spec, activity_categories)
+    if found:
+        return None, found
+    version = hashlib.sha256(data).hexdigest()[:VERSION_LENGTH]
+    return RuleSet(source=source, version=version, spec=spec), []
+
+
+def with_changed(rulesets: list[RuleSet], changed: RuleSet) -> tuple[list[RuleSet], list[Problem]]:
+    """The sets with `changed` in place of the set of the same file name or id (as if that
+    file had been edited), or added; and the problems between the sets."""
+    sets = [s for s in rulesets if s.id != changed.id and s.source != changed.source]
+    sets.append(changed)
+    return sets, sets_problems(sets)
 
 
 def load_rulesets(path: Path, activity_categories: tuple[str, ...]) -> list[RuleSet]:

@@ -99,3 +99,67 @@ class LeaderboardOut(msgspec.Struct):
     # The year of the period, month by month and by service category, for charts.
     by_month: list[Bucket]
     by_category: list[Bucket]
+
+
+Period = Annotated[str, msgspec.Meta(min_length=6, max_length=6, description="如 2026Q3")]
+UnitId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+
+
+class DryRunIn(msgspec.Struct, forbid_unknown_fields=True):
+    period: Period
+    # The community or grid whose members the dry-run covers.
+    org_unit_id: UnitId
+    # The changed rule set, as the TOML text of its file; it stands in for the file of the
+    # same name (or the set of the same id).
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)]
+    filename: Annotated[
+        str, msgspec.Meta(min_length=6, max_length=100, pattern=r"^[^/\\]+\.toml$")
+    ] = "changed.toml"
+
+
+class RescoreIn(msgspec.Struct, forbid_unknown_fields=True):
+    period: Period
+    org_unit_id: UnitId
+
+
+class MemberChange(msgspec.Struct):
+    member_id: int
+    name: str
+    unit: str
+    before: int
+    after: int
+
+
+class RuleChange(msgspec.Struct):
+    rule_set: str | None
+    rule: str | None
+    label: str
+    before: int
+    after: int
+
+
+class DryRunResult(msgspec.Struct):
+    period: str
+    org_unit_id: int
+    rule_set: str
+    version_before: str | None
+    version_after: str
+    members: int
+    members_changed: int
+    before_total: int
+    after_total: int
+    by_rule: list[RuleChange]
+    # The members whose points change most, largest change first.
+    largest_changes: list[MemberChange]
+    download: str
+
+
+class RescoreResult(msgspec.Struct):
+    period: str
+    org_unit_id: int
+    versions: dict[str, str]
+    reversed_entries: int
+    new_entries: int
+    period_end_entries: int
+    # What the rescore changed, in points, over the members it covered.
+    net_change: int

@@ -4,6 +4,9 @@ the event it came from and the rule (set, version, rule id) that gave it.
 Entries are never updated or deleted (database triggers refuse both); a correction is a new
 entry reversing another. `key` makes each entry happen once: per event, rule set version and
 rule; per member, quarter and period-end rule; per reversed entry.
+
+A quarter locked for an org unit (`PeriodLock`) may no longer be rescored there: the unit's
+final quarterly review rests on its points.
 """
 
 from piccolo.columns import Integer, Timestamptz, Varchar
@@ -38,3 +41,14 @@ class ScoredEvent(Table, tablename="points_scored_event"):
 
     event = Integer(unique=True)
     scored_at = Timestamptz()
+
+
+class PeriodLock(Table, tablename="points_period_lock"):
+    """A quarter whose points are locked for an org unit's subtree, and why."""
+
+    key = Varchar(length=40, unique=True)  # "2026Q3:<org unit id>": a lock is made once
+    period = Varchar(length=7, index=True)
+    org_unit = Integer()
+    reason = Varchar(length=200)
+    locked_by = Integer(null=True, default=None)
+    locked_at = Timestamptz()

@@ -1,0 +1,79 @@
+"""Locked quarters: once an org unit's quarterly review is final, the points that review rests
+on are never rescored in that unit's subtree, whatever the rules say later.
+
+The review workflow locks (`lock_period`); rescoring asks (`lock_over`) before it starts and
+again inside its transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridpoints.audit.services import Change, record
+from gridpoints.auth.principal import Principal
+from gridpoints.clock import utcnow
+from gridpoints.db import sql
+from gridpoints.db.transactions import writing
+from gridpoints.errors import Conflict
+from gridpoints.org.paths import covers
+from gridpoints.periods import Quarter
+
+_INSERT = """
+INSERT INTO points_period_lock (key, period, org_unit, reason, locked_by, locked_at)
+VALUES ({}, {}, {}, {}, {}, {})
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+_LOCKS = """
+SELECT l.period, l.reason, l.locked_at, o.id AS unit_id, o.name AS unit_name, o.path
+FROM points_period_lock l JOIN org_unit o ON o.id = l.org_unit
+WHERE l.period = {}
+ORDER BY l.id
+"""
+
+
+class PeriodLocked(Conflict):
+    code = "period_locked"
+
+
+async def lock_period(actor: Principal, quarter: Quarter, org_unit_id: int, reason: str) -> bool:
+    """Lock the quarter's points for the unit's subtree; True when locked by this call."""
+    async with writing():
+        made = await sql.fetch(
+            _INSERT,
+            f"{quarter.label}:{org_unit_id}",
+            quarter.label,
+            org_unit_id,
+            reason,
+            actor.member_id,
+            utcnow(),
+        )
+        if made:
+            await record(
+                actor,
+                Change(
+                    "points.period_lock",
+                    "points_period_lock",
+                    made[0]["id"],
+                    org_unit_id,
+                    after={"period": quarter.label, "reason": reason},
+                ),
+            )
+    return bool(made)
+
+
+async def lock_over(quarter: Quarter, scope_path: str) -> dict[str, Any] | None:
+    """A lock on the quarter for a unit inside the subtree at `scope_path`, or above it."""
+    for lock in await sql.fetch(_LOCKS, quarter.label):
+        if covers(scope_path, lock["path"]) or covers(lock["path"], scope_path):
+            return dict(lock)
+    return None
+
+
+async def refuse_if_locked(quarter: Quarter, scope_path: str) -> None:
+    lock = await lock_over(quarter, scope_path)
+    if lock is not None:
+        raise PeriodLocked(
+            f"{lock['unit_name']} {quarter.label} 的积分已锁定（{lock['reason']}），不能重算；"
+            "已定稿的季度评议不随规则变化"
+        )
