@@ -121,3 +121,35 @@ def test_a_leader_reads_the_leaderboard_with_charts(browser, scored) -> None:  #
     page.screenshot(path=Path(ARTIFACTS) / "leaderboard-pc.png", full_page=True)
     page.context.close()
     assert errors == []
+
+
+def test_committee_staff_dry_run_a_changed_rule_file(browser, scored) -> None:  # noqa: F811
+    page = _page(browser, scored, {"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/index.html?next=rules.html")
+    sign_in_form(page, scored.server.phones["admin"], PASSWORD)
+    page.wait_for_url("**/rules.html")
+    expect(page.locator('#rulesets table[data-ruleset="default"]')).to_contain_text(
+        "参加志愿活动，每小时 2 分"
+    )
+    rules = (Path(__file__).parents[2] / "scoring_rules" / "default.toml").read_text("utf-8")
+    richer = rules.replace(
+        'points = { per_hour = 2, rounding = "half_up" }',
+        'points = { per_hour = 4, rounding = "half_up" }',
+    )
+    assert richer != rules
+    page.set_input_files(
+        "#file",
+        files=[{"name": "default.toml", "mimeType": "text/plain", "buffer": richer.encode()}],
+    )
+    page.click("#dry-run")
+    expect(page.locator("#summary")).to_contain_text("试算", timeout=30_000)
+    expect(page.locator("#by-rule")).to_contain_text("服务记录（经网格长审核）")
+    assert page.locator("#largest tbody tr").count() >= 1
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.screenshot(path=Path(ARTIFACTS) / "rules-dry-run-pc.png", full_page=True)
+    page.context.close()
+    assert errors == []
