@@ -13,7 +13,9 @@ import os
 import sqlite3
 import subprocess
 import uuid
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -102,6 +104,32 @@ def test_a_fresh_folder_gets_a_working_embedded_platform(tmp_path):
     broken = gridpoints(tmp_path, "audit", "verify")
     assert broken.returncode == 1
     assert f"row {target}" in broken.stderr
+
+
+def test_a_quarter_is_rescored_by_the_rules_in_the_files(tmp_path):
+    assert gridpoints(tmp_path, "migrate").returncode == 0
+    assert gridpoints(tmp_path, "demo").returncode == 0
+    # The platform's quarters run on the community's clock (Asia/Shanghai by default).
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    period = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    same = gridpoints(tmp_path, "points", "rescore", period)
+    assert same.returncode == 0, same.stderr
+    assert "撤销 0 条" in same.stdout and "积分共变化 0 分" in same.stdout
+
+    # An edited rule file: activities earn 3 points an hour instead of 2.
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    default = Path(__file__).parents[1] / "scoring_rules" / "default.toml"
+    text = default.read_text(encoding="utf-8")
+    richer = text.replace('per_hour = 2, rounding = "down"', 'per_hour = 3, rounding = "down"')
+    (rules / "default.toml").write_text(richer, encoding="utf-8")
+    edited = _env(GRIDPOINTS_SCORING_RULES_DIR=str(rules))
+    changed = gridpoints(tmp_path, "points", "rescore", period, env=edited)
+    assert changed.returncode == 0, changed.stderr
+    assert "撤销 0 条" not in changed.stdout and "积分共变化 0 分" not in changed.stdout
+
+    future = gridpoints(tmp_path, "points", "rescore", f"{today.year + 1}Q1")
+    assert future.returncode == 2 and "还没有开始" in future.stderr
 
 
 def _unit_code(database: Path, unit_id: int) -> str:

@@ -212,18 +212,8 @@ def import_members(file: Path, org_unit: str) -> None:
         from gridpoints.jobs.runner import run_job
         from gridpoints.jobs.services import get_job
         from gridpoints.members.jobs import KIND
-        from gridpoints.org.tables import OrgUnit
 
-        unit = (
-            await OrgUnit.select(OrgUnit.id)
-            .where(
-                (OrgUnit.code == org_unit)
-                | (OrgUnit.id == (int(org_unit) if org_unit.isdigit() else -1))
-            )
-            .first()
-        )
-        if unit is None:
-            raise click.ClickException(f"no org unit with id or code {org_unit!r}")
+        unit = await _find_unit(org_unit)
         actor = Principal.system("cli")
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         job_id = await start_job(
@@ -250,6 +240,21 @@ def import_members(file: Path, org_unit: str) -> None:
         where = f"第 {problem['row']} 行 [{problem['column']}] {problem['value']!r}"
         click.echo(f"  {where}: {problem['reason']}", err=True)
     sys.exit(1)
+
+
+async def _find_unit(org_unit: str | None) -> dict[str, Any]:
+    """The org unit with this id or code; with none given, the top of the tree."""
+    from gridpoints.org.tables import OrgUnit
+
+    query = OrgUnit.select(OrgUnit.id, OrgUnit.path)
+    if org_unit is None:
+        unit = await query.where(OrgUnit.parent.is_null()).order_by(OrgUnit.id).first()
+    else:
+        number = int(org_unit) if org_unit.isdigit() else -1
+        unit = await query.where((OrgUnit.code == org_unit) | (OrgUnit.id == number)).first()
+    if unit is None:
+        raise click.ClickException(f"no org unit with id or code {org_unit!r}")
+    return unit
 
 
 class _NoQueue:
@@ -349,6 +354,55 @@ def points_close_quarter(period: str) -> None:
 
     written = _with_database(settings, work)
     click.echo(f"{quarter.label} 季度结算：新写入 {written} 条积分记录")
+
+
+@points.command("rescore")
+@click.argument("period")
+@click.option(
+    "--org-unit", "org_unit", default=None, help="Id or code of the unit (default: the top)."
+)
+def points_rescore(period: str, org_unit: str | None) -> None:
+    """Rescore PERIOD (2026Q4), still open, by the rule sets now in the files."""
+    from gridpoints.errors import DomainError
+    from gridpoints.periods import started_quarter
+
+    settings = _settings()
+    try:
+        quarter = started_quarter(period, settings.timezone)
+    except DomainError as exc:
+        raise click.BadParameter(exc.detail, param_hint="PERIOD") from exc
+    _require_good_rules(settings)
+
+    async def work() -> Any:
+        from gridpoints.auth.principal import Principal
+        from gridpoints.jobs.dispatch import start_job
+        from gridpoints.jobs.runner import run_job
+        from gridpoints.jobs.services import get_job
+        from gridpoints.points.locks import refuse_if_locked
+        from gridpoints.points.rescore import KIND
+
+        unit = await _find_unit(org_unit)
+        try:
+            await refuse_if_locked(quarter, unit["path"])
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        actor = Principal.system("cli")
+        params = {"period": quarter.label, "org_unit_id": unit["id"]}
+        job_id = await start_job(_NoQueue(), actor, KIND, params, org_unit_id=unit["id"])
+        await run_job(job_id, settings, listener=_print_progress)
+        return await get_job(actor, job_id)
+
+    job = _with_database(settings, work)
+    click.echo("")
+    if job.status != "succeeded":
+        click.echo(f"重算失败：{job.error}", err=True)
+        sys.exit(1)
+    result = job.result or {}
+    click.echo(
+        f"{quarter.label} 已按现行规则重算：撤销 {result['reversed_entries']} 条，"
+        f"新记 {result['new_entries'] + result['period_end_entries']} 条，"
+        f"积分共变化 {result['net_change']} 分"
+    )
 
 
 @main.group()
