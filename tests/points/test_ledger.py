@@ -11,6 +11,7 @@ import pytest
 from gridpoints.clock import quarter_of, utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
+from gridpoints.events.tables import VerifiedEvent
 from gridpoints.points.engine import score_pending
 from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.points.tables import PointsEntry
@@ -99,6 +100,22 @@ async def test_workers_racing_score_each_event_once_and_keep_the_cap(world, sett
     entries = await _entries()
     assert len(entries) == 12 and len({e["event"] for e in entries}) == 12
     assert sum(e["amount"] for e in entries) == 60
+
+
+async def test_timed_rounds_look_among_recent_events_and_a_sweep_at_all(world, settings, rulesets):
+    await _event(world, 80)
+    await _event(world, 81)
+    # Recorded (and committed) long ago, yet never scored: say the scorer was down.
+    async with writing():
+        await VerifiedEvent.update(
+            {VerifiedEvent.recorded_at: utcnow() - timedelta(hours=3)}
+        ).where(VerifiedEvent.source_id == 80)
+    assert await score_pending(rulesets, settings, recent=timedelta(hours=1)) == 1
+    assert {e["event"] for e in await _entries()} == {
+        (await VerifiedEvent.select(VerifiedEvent.id).where(VerifiedEvent.source_id == 81))[0]["id"]
+    }
+    assert await score_pending(rulesets, settings) == 1
+    assert len(await _entries()) == 2
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,20 @@
 A batch is taken by marking the next pending events scored (`points_scored_event`, all at the
 batch's instant); every rule is then one statement over the batch (`points.bulk`), and
 revoked events get entries reversing what their verification gave, all in one transaction.
-Scorers take turns (an advisory lock on PostgreSQL, the write lock on SQLite), and every
-entry has a unique key (event, rule set version, rule; or the entry reversed), so a second
-run of the same work, by another worker or after a crash, writes nothing.
+On PostgreSQL two scorers work side by side, each on its share of the members (`Share`: caps
+are per member, so shares never meet). Scorers of one share take turns (an advisory lock per
+share on PostgreSQL, the write lock on SQLite) and an event is
+taken only while unmarked, so a second run of the same work, by another worker or after a
+crash, finds nothing to do; every entry's unique key (event, rule set version, rule; or the
+entry reversed) stands behind that.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from gridpoints.clock import utcnow
@@ -25,11 +30,16 @@ from gridpoints.settings import Settings
 # pg_advisory_xact_lock key: one scorer at a time ("pts").
 _SCORING_LOCK = 0x707473
 BATCH = 50_000
+# Scorers side by side on PostgreSQL (each a connection and, on the server, a core).
+PARALLEL = 2
 
 _MARK = """
 INSERT INTO points_scored_event (event, scored_at)
 SELECT e.id, {} FROM verified_event e
-WHERE e.id > {} AND NOT EXISTS (SELECT 1 FROM points_scored_event s WHERE s.event = e.id)
+WHERE e.id > {} AND e.id <= {} {share}
+  AND NOT EXISTS (
+      SELECT 1 FROM points_scored_event s WHERE s.event = e.id AND s.event > {} AND s.event <= {}
+  )
 ORDER BY e.id
 LIMIT {}
 RETURNING event
@@ -37,9 +47,9 @@ RETURNING event
 _SPAN = """
 SELECT min(e.occurred_at) AS first, max(e.occurred_at) AS last
 FROM verified_event e JOIN points_scored_event s ON s.event = e.id
-WHERE s.scored_at = {}
+WHERE s.scored_at = {} {share}
 """
-_IN_BATCH = "e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {})"
+_IN_BATCH = "e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {}) {share}"
 _INSERT_SCORES = """
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
                           rule_set_version, rule, label, category, occurred_at, created_at)
@@ -47,8 +57,7 @@ SELECT key, member, period, amount, 'score', event, rule_set, rule_set_version, 
        category, occurred_at, {}
 FROM ({entries}) scored
 WHERE 1 = 1
-ON CONFLICT DO NOTHING
-{returning}
+{conflict}
 """
 _INSERT_REVERSALS = """
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
@@ -61,38 +70,93 @@ FROM verified_event e
 JOIN verified_event v ON v.kind = e.kind AND v.source_id = e.source_id AND v.action = 'verified'
 JOIN points_entry p ON p.event = v.id AND p.kind = 'score'
 WHERE e.action = 'revoked' AND e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {})
-  AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
+  {share} AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
 ON CONFLICT DO NOTHING
 """
 _SCOPES = "SELECT code, path FROM org_unit WHERE code IN ({})"
+_LAST = "SELECT max(id) AS last FROM verified_event"
+# The first event recorded since an instant: events before it were committed long ago.
+_RECENT = "SELECT min(id) AS first FROM verified_event WHERE recorded_at >= {}"
+# Ids a batch looks through at most: a range the planner reads in id order.
+WINDOW = 8 * BATCH
 
 
-async def score_pending(rulesets: list[RuleSet], settings: Settings, batch: int = BATCH) -> int:
-    """Score every verified event not scored yet; how many this call scored."""
-    scored = 0
-    # Each batch starts after the last one's highest id, so no batch walks again over what an
-    # earlier one passed; an event committed meanwhile below that id waits for the next call.
+@dataclass(frozen=True)
+class Share:
+    """One of `count` scorers working side by side, each on the events of the members whose
+    id leaves `index` divided by `count`: caps are per member, so shares never meet."""
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def condition(self) -> str:
+        # Constants, not parameters: the text is part of the statement's cached plan.
+        return f"AND e.member % {self.count} = {self.index}" if self.count > 1 else ""
+
+
+def shares() -> list[Share]:
+    """PostgreSQL writes side by side (one connection each); SQLite has one writer."""
+    count = PARALLEL if is_postgres() else 1
+    return [Share(index, count) for index in range(count)]
+
+
+async def score_pending(
+    rulesets: list[RuleSet],
+    settings: Settings,
+    batch: int = BATCH,
+    recent: timedelta | None = None,
+) -> int:
+    """Score every verified event not scored yet (with `recent`, only among the events
+    recorded since that long ago: the timed rounds' way, with a full sweep now and then);
+    how many this call scored."""
+    last = await sql.fetch_one(_LAST)
+    if last is None or last["last"] is None:
+        return 0
     after = 0
-    while True:
-        done, after = await score_batch(rulesets, settings, batch, after)
-        if not done:
-            return scored
+    if recent is not None:
+        first = await sql.fetch_one(_RECENT, utcnow() - recent)
+        after = last["last"] if first is None or first["first"] is None else first["first"] - 1
+    walks = (_score_share(rulesets, settings, batch, s, after, last["last"]) for s in shares())
+    return sum(await asyncio.gather(*walks))
+
+
+async def _score_share(
+    rulesets: list[RuleSet], settings: Settings, batch: int, share: Share, after: int, last: int
+) -> int:
+    """Walk the ids up to `last` a window at a time. Each batch starts after the last one's
+    highest id, so none walks again over what an earlier one passed; an event committed
+    meanwhile below that id waits for the next call."""
+    scored = 0
+    while after < last:
+        done, after = await score_batch(
+            rulesets, settings, batch, after, share, min(last, after + WINDOW)
+        )
         scored += done
+    return scored
 
 
 async def score_batch(
-    rulesets: list[RuleSet], settings: Settings, limit: int, after: int = 0
+    rulesets: list[RuleSet],
+    settings: Settings,
+    limit: int,
+    after: int,
+    share: Share,
+    upto: int,
 ) -> tuple[int, int]:
-    """Score the next `limit` pending events with ids above `after`, in one transaction; how
-    many were taken and the highest id among them."""
+    """Score the share's next `limit` pending events with ids above `after` up to `upto`, in
+    one transaction; how many were taken and where the next batch starts."""
     scopes = await scope_paths(rulesets)
+    mine = share.condition
     async with writing():
-        await scoring_turn()
+        await _take_turn(share)
         mark = utcnow()
-        taken = await sql.fetch(_MARK, mark, after, limit)
+        # The bounds are repeated for the marks, which the planner would otherwise walk whole.
+        marking = _MARK.replace("{share}", mine)
+        taken = await sql.fetch(marking, mark, after, upto, after, upto, limit)
         if not taken:
-            return 0, after
-        span = await sql.fetch_one(_SPAN, mark)
+            return 0, upto
+        span = await sql.fetch_one(_SPAN.replace("{share}", mine), mark)
         assert span is not None
         tz = settings.timezone
         period = period_sql(
@@ -101,30 +165,44 @@ async def score_batch(
             tz,
             "e.occurred_at",
         )
-        entries = every_rule(rulesets, scopes, Fragment(_IN_BATCH, [mark]), period, tz)
+        batch = Fragment(_IN_BATCH.replace("{share}", mine), [mark])
+        entries = every_rule(rulesets, scopes, batch, period, tz)
         if entries is not None:
             await insert_scores(entries, mark)
-        await sql.fetch(_INSERT_REVERSALS, "reversal:", "撤销：", mark, mark)
-    return len(taken), max(row["event"] for row in taken)
+        reversals = _INSERT_REVERSALS.replace("{share}", mine)
+        await sql.fetch(reversals, "reversal:", "撤销：", mark, mark)
+    highest = max(row["event"] for row in taken)
+    return len(taken), highest if len(taken) == limit else upto
 
 
 async def insert_scores(
-    entries: tuple[Fragment, Fragment], created_at: datetime, returning: bool = False
+    entries: tuple[Fragment, Fragment], created_at: datetime, *, rescoring: bool = False
 ) -> Sequence[sql.Row]:
-    """Write the entries `every_rule` selects (each once: a key already taken is skipped);
-    with `returning`, the amounts of those written."""
+    """Write the entries `every_rule` selects.
+
+    A batch's events were marked in this very transaction, so none can hold an entry yet, and
+    the unique key is left to refuse the impossible (asking "is this key taken?" of every row
+    would cost as much as the insert itself). A rescore's entries may meet their own earlier
+    run: those keys are skipped, and the amounts of the entries written come back."""
     ctes, union = entries
-    statement = _INSERT_SCORES.replace("{entries}", f"{ctes.text} {union.text}").replace(
-        "{returning}", "RETURNING amount" if returning else ""
+    conflict = "ON CONFLICT (key) DO NOTHING RETURNING amount" if rescoring else ""
+    statement = _INSERT_SCORES.replace("{entries}", f"{ctes.text} {union.text}")
+    return await sql.fetch(
+        statement.replace("{conflict}", conflict), created_at, *ctes.args, *union.args
     )
-    return await sql.fetch(statement, created_at, *ctes.args, *union.args)
 
 
 async def scoring_turn() -> None:
-    """Inside a write transaction: wait until no other transaction writes scores (SQLite's
-    write lock already does that)."""
+    """Inside a write transaction: wait until no other transaction writes scores, in any
+    share (SQLite's write lock already does that)."""
+    for share in shares():
+        await _take_turn(share)
+
+
+async def _take_turn(share: Share) -> None:
     if is_postgres():
-        await sql.fetch("SELECT pg_advisory_xact_lock({})", _SCORING_LOCK)
+        # Always taken in share order, so two holders of several never wait on each other.
+        await sql.fetch("SELECT pg_advisory_xact_lock({})", _SCORING_LOCK + share.index)
 
 
 async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:

@@ -142,7 +142,7 @@ async def adopt(
         tz,
         key_prefix=f"rescore:{job_id}:",
     )
-    scored = await insert_scores(entries, now, returning=True) if entries else []
+    scored = await insert_scores(entries, now, rescoring=True) if entries else []
     period_end: list[Any] = []
     if closed:
         for applied in await period_end_rules(rulesets, quarter, settings):

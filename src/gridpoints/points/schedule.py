@@ -18,11 +18,17 @@ from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
 EMBEDDED_EVERY = timedelta(seconds=15)
+# Timed rounds look among the events recorded this long ago (no write transaction lasts it);
+# a process's first round, and the daily quarter close, look at every event.
+RECENT = timedelta(hours=1)
 
 
 async def score_pending_task(ctx: dict[str, Any]) -> int:
     """The arq cron entry."""
-    return await score_pending(ctx["rulesets"], ctx["settings"])
+    recent = RECENT if ctx.get("swept") else None
+    scored = await score_pending(ctx["rulesets"], ctx["settings"], recent=recent)
+    ctx["swept"] = True
+    return scored
 
 
 def previous_quarter(settings: Settings) -> Quarter:
@@ -66,9 +72,12 @@ class ScoringRounds:
         self._settings = settings
         self._rulesets = rulesets
         self._closed_on: date | None = None
+        self._swept = False
 
     async def __call__(self) -> None:
-        scored = await score_pending(self._rulesets, self._settings)
+        recent = RECENT if self._swept else None
+        scored = await score_pending(self._rulesets, self._settings, recent=recent)
+        self._swept = True
         if scored:
             log.info("scored %d verified events", scored)
         today = local_today(self._settings.timezone)
