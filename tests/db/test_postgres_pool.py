@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from gridpoints.app import create_app
@@ -21,3 +23,14 @@ async def test_the_app_runs_on_a_pool_opened_at_start_up(settings, db):
         assert (await api.get("/readyz")).status_code == 200
     assert engine.pool is None
     db_engine.use_engine(db)
+
+
+async def test_shut_down_cuts_a_connection_a_task_never_gave_back(settings):
+    # What a task cancelled inside a transaction's start leaves behind: a connection out of
+    # the pool that nobody will release. Stopping must not wait for it for ever.
+    engine = db_engine.make_engine(settings)
+    await db_engine.start(engine, settings)
+    held = await engine.pool.acquire()
+    await asyncio.wait_for(db_engine.stop(engine, grace=0.5), timeout=10)
+    assert engine.pool is None
+    assert held.is_closed()

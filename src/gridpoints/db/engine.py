@@ -6,6 +6,8 @@ migration table) at the engine, and `transactions` asks `current_engine()` for i
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +17,8 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from gridpoints.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _current: Engine | None = None
 
@@ -77,9 +81,19 @@ async def _keep_session(connection: object) -> None:
     cost a round trip on every release."""
 
 
-async def stop(engine: Engine) -> None:
+async def stop(engine: Engine, grace: float = 10.0) -> None:
+    """Close the PostgreSQL pool; connections still held after `grace` seconds are cut.
+
+    A task cancelled at the wrong moment (inside a transaction's start, say) can leave its
+    connection checked out for ever, and a plain close would then wait for ever."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        await engine.close_connection_pool()
+        pool = engine.pool
+        try:
+            await asyncio.wait_for(asyncio.shield(pool.close()), grace)
+        except TimeoutError:
+            log.warning("database connections still in use after %.0f s: cut", grace)
+            pool.terminate()
+        engine.pool = None
 
 
 def describe(settings: Settings) -> str:

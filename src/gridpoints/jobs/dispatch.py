@@ -90,10 +90,15 @@ class InProcessQueue:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 10.0) -> None:
+        """Let running jobs finish for `grace` seconds, then cancel them (they stay `running`
+        and are handed over again at the next start)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace)
 
 
 async def open_queue(settings: Settings) -> JobQueue:
