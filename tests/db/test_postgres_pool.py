@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 
 from gridpoints.app import create_app
@@ -33,4 +34,5 @@ async def test_shut_down_cuts_a_connection_a_task_never_gave_back(settings):
     held = await engine.pool.acquire()
     await asyncio.wait_for(db_engine.stop(engine, grace=0.5), timeout=10)
     assert engine.pool is None
-    assert held.is_closed()
+    with pytest.raises(asyncpg.InterfaceError):
+        await held.fetch("SELECT 1")
