@@ -110,7 +110,8 @@ async def test_timed_rounds_look_among_recent_events_and_a_sweep_at_all(world, s
         await VerifiedEvent.update(
             {VerifiedEvent.recorded_at: utcnow() - timedelta(hours=3)}
         ).where(VerifiedEvent.source_id == 80)
-    assert await score_pending(rulesets, settings, recent=timedelta(hours=1)) == 1
+    since = utcnow() - timedelta(hours=1)
+    assert await score_pending(rulesets, settings, recorded_since=since) == 1
     assert {e["event"] for e in await _entries()} == {
         (await VerifiedEvent.select(VerifiedEvent.id).where(VerifiedEvent.source_id == 81))[0]["id"]
     }

@@ -19,6 +19,7 @@ from gridpoints.events import services as events
 from gridpoints.jobs.dispatch import start_job
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.tables import Job
+from gridpoints.org.tables import OrgUnit
 from gridpoints.periods import Quarter, parse_quarter
 from gridpoints.points.engine import score_pending
 from gridpoints.points.locks import lock_period
@@ -373,3 +374,68 @@ async def test_a_lock_made_while_a_rescore_waits_is_respected(world, settings):
     job = await Job.select().where(Job.id == job_id).first()
     assert job["status"] == "failed" and "已锁定" in job["error"]
     assert await PointsEntry.count() == entries_before
+
+
+CITY = """
+id = "city"
+label = "全市规则"
+effective_from = 2020-01-01
+[[rules]]
+id = "act"
+label = "活动每次 1 分"
+event = "checkin"
+points = { fixed = 1 }
+"""
+GRID_A = """
+id = "grid-a"
+label = "甲片区规则"
+effective_from = {start}
+scope = "{code}"
+[[rules]]
+id = "act"
+label = "活动每次 3 分"
+event = "checkin"
+points = {{ fixed = 3 }}
+"""
+
+
+async def _rescored(world, settings) -> dict:
+    job_id = await start_job(
+        _NoQueue(),
+        SYSTEM,
+        "points.rescore",
+        {"period": _quarter(settings).label, "org_unit_id": world.units["C"]},
+        org_unit_id=world.units["C"],
+    )
+    await run_job(job_id, settings)
+    job = await Job.select().where(Job.id == job_id).first()
+    assert job["status"] == "succeeded", job
+    return msgspec.json.decode(job["result"])
+
+
+async def test_a_rescore_hands_events_to_the_set_now_in_charge(world, settings, tmp_path):
+    folder = _rules_dir(tmp_path, DEFAULT.read_text(encoding="utf-8"))
+    (folder / "default.toml").unlink()
+    (folder / "city.toml").write_text(CITY, encoding="utf-8")
+    edited = msgspec.structs.replace(settings, scoring_rules_dir_setting=str(folder))
+    await _event(world, 1)
+    await score_pending(load_rulesets(folder, edited.activity_categories), edited)
+    period = _quarter(settings).label
+    assert await _total(world.member_a, period) == 1
+    assert (await _rescored(world, edited))["reversed_entries"] == 0  # nothing changed
+
+    # A set for grid A from the quarter's first day: the event is now grid A's to score.
+    code = (await OrgUnit.select(OrgUnit.code).where(OrgUnit.id == world.units["A"]).first())[
+        "code"
+    ]
+    start, _ = _quarter(settings).bounds(settings.timezone)
+    (folder / "grid-a.toml").write_text(
+        GRID_A.format(start=start.date().isoformat(), code=code), encoding="utf-8"
+    )
+    result = await _rescored(world, edited)
+    assert (result["reversed_entries"], result["new_entries"], result["net_change"]) == (1, 1, 2)
+    assert await _total(world.member_a, period) == 3
+    standing = await PointsEntry.select().where(PointsEntry.kind == "score")
+    assert {(e["rule_set"], e["amount"]) for e in standing} == {("city", 1), ("grid-a", 3)}
+    again = await _rescored(world, edited)
+    assert (again["reversed_entries"], again["new_entries"]) == (0, 0)

@@ -19,7 +19,11 @@ from gridpoints.db import engine as db_engine
 from gridpoints.jobs.dispatch import ARQ_FUNCTION, ArqQueue, resubmit_stale
 from gridpoints.jobs.runner import run_job
 from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.points.schedule import close_previous_quarter_task, score_pending_task
+from gridpoints.points.schedule import (
+    ScoringWindow,
+    close_previous_quarter_task,
+    score_pending_task,
+)
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ async def _startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     # A broken rule set stops the worker, naming every problem (RuleSetsInvalid).
     ctx["rulesets"] = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
+    ctx["scoring_window"] = ScoringWindow()
     engine = db_engine.use_engine(db_engine.make_engine(settings))
     await db_engine.start(engine, settings)
     ctx["engine"] = engine

@@ -14,9 +14,8 @@ entry reversed) stands behind that.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from gridpoints.clock import utcnow
@@ -57,7 +56,6 @@ SELECT key, member, period, amount, 'score', event, rule_set, rule_set_version, 
        category, occurred_at, {}
 FROM ({entries}) scored
 WHERE 1 = 1
-{conflict}
 """
 _INSERT_REVERSALS = """
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
@@ -105,20 +103,24 @@ async def score_pending(
     rulesets: list[RuleSet],
     settings: Settings,
     batch: int = BATCH,
-    recent: timedelta | None = None,
+    recorded_since: datetime | None = None,
 ) -> int:
-    """Score every verified event not scored yet (with `recent`, only among the events
-    recorded since that long ago: the timed rounds' way, with a full sweep now and then);
-    how many this call scored."""
+    """Score every verified event not scored yet (with `recorded_since`, only among the
+    events recorded since then: see `points.schedule.ScoringWindow`); how many this call
+    scored. The shares walk side by side; if one fails, the others are stopped too."""
     last = await sql.fetch_one(_LAST)
     if last is None or last["last"] is None:
         return 0
     after = 0
-    if recent is not None:
-        first = await sql.fetch_one(_RECENT, utcnow() - recent)
+    if recorded_since is not None:
+        first = await sql.fetch_one(_RECENT, recorded_since)
         after = last["last"] if first is None or first["first"] is None else first["first"] - 1
-    walks = (_score_share(rulesets, settings, batch, s, after, last["last"]) for s in shares())
-    return sum(await asyncio.gather(*walks))
+    async with asyncio.TaskGroup() as walks:
+        tasks = [
+            walks.create_task(_score_share(rulesets, settings, batch, s, after, last["last"]))
+            for s in shares()
+        ]
+    return sum(task.result() for task in tasks)
 
 
 async def _score_share(
@@ -175,21 +177,13 @@ async def score_batch(
     return len(taken), highest if len(taken) == limit else upto
 
 
-async def insert_scores(
-    entries: tuple[Fragment, Fragment], created_at: datetime, *, rescoring: bool = False
-) -> Sequence[sql.Row]:
-    """Write the entries `every_rule` selects.
-
-    A batch's events were marked in this very transaction, so none can hold an entry yet, and
-    the unique key is left to refuse the impossible (asking "is this key taken?" of every row
-    would cost as much as the insert itself). A rescore's entries may meet their own earlier
-    run: those keys are skipped, and the amounts of the entries written come back."""
+async def insert_scores(entries: tuple[Fragment, Fragment], created_at: datetime) -> None:
+    """Write the entries `every_rule` selects. A batch's events were marked in this very
+    transaction, so none can hold an entry yet: the unique key is left to refuse the
+    impossible (asking "is this key taken?" of every row costs as much as the insert)."""
     ctes, union = entries
-    conflict = "ON CONFLICT (key) DO NOTHING RETURNING amount" if rescoring else ""
     statement = _INSERT_SCORES.replace("{entries}", f"{ctes.text} {union.text}")
-    return await sql.fetch(
-        statement.replace("{conflict}", conflict), created_at, *ctes.args, *union.args
-    )
+    await sql.fetch(statement, created_at, *ctes.args, *union.args)
 
 
 async def scoring_turn() -> None:

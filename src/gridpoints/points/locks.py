@@ -17,6 +17,7 @@ from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict
 from gridpoints.org.paths import covers
 from gridpoints.periods import Quarter
+from gridpoints.points.engine import scoring_turn
 
 _INSERT = """
 INSERT INTO points_period_lock (key, period, org_unit, reason, locked_by, locked_at)
@@ -37,8 +38,11 @@ class PeriodLocked(Conflict):
 
 
 async def lock_period(actor: Principal, quarter: Quarter, org_unit_id: int, reason: str) -> bool:
-    """Lock the quarter's points for the unit's subtree; True when locked by this call."""
+    """Lock the quarter's points for the unit's subtree; True when locked by this call.
+
+    Taken in the scorers' turn, so a rescore either commits before the lock or sees it."""
     async with writing():
+        await scoring_turn()
         made = await sql.fetch(
             _INSERT,
             f"{quarter.label}:{org_unit_id}",

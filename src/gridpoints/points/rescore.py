@@ -1,14 +1,16 @@
 """Rescoring a quarter still open by the rule sets now in the files, with compensating entries.
 
-Nothing is rewritten: entries given by a version no longer in the files are reversed (each
-once, the reversal naming the author), the quarter's events that hold no entry from the
-versions in force are scored by them, and when the quarter has been closed its period-end
-rules are applied again for members left without one. Every new entry names its rule and
-version, so a member reads the old points, their reversal and the new points.
+The quarter is scored afresh in memory of the database (as a dry-run does: every rule set in
+force on each event's day, caps counted in the order events happened) and set beside the
+entries that stand (not reversed). Nothing is rewritten: a standing entry the fresh scoring
+does not give, exactly, is reversed (the reversal naming its author), and a fresh entry not
+standing yet is written. When the quarter has been closed, its period-end entries are
+compared the same way. So a member reads the old points, their reversal and the new points,
+each naming its rule and version; a rescore by unchanged rules writes nothing.
 
 A quarter locked for the unit (its quarterly review is final, see `points.locks`) is refused.
-The work is one transaction, taken in turn with the scorer, and each entry's key names the
-job, so a second run of the same job writes nothing.
+The work is one transaction, taken in turn with every scorer, and each new entry's key names
+the job, so a second run of the same job writes nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from gridpoints.jobs.dispatch import JobQueue, start_job
 from gridpoints.org.services import authorized_unit, unit_row
 from gridpoints.periods import Quarter, parse_quarter, started_quarter
 from gridpoints.points.bulk import Fragment, every_rule, period_sql
-from gridpoints.points.engine import insert_scores, scope_paths, score_pending, scoring_turn
+from gridpoints.points.engine import scope_paths, score_pending, scoring_turn
 from gridpoints.points.locks import refuse_if_locked
 from gridpoints.points.period_end import period_end_rules, write_period_end
 from gridpoints.points.recompute import quarter_events, scope_members
@@ -39,28 +41,52 @@ from gridpoints.settings import Settings
 
 KIND = "points.rescore"
 
-_REVERSE_STALE = """
+_REVERSE_UNWANTED = """
+{wanted}
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set, rule_set_version,
                           rule, label, category, occurred_at, reverses, author, created_at)
 SELECT CAST({} AS TEXT) || CAST(p.id AS TEXT), p.member, p.period, -p.amount, 'reversal',
        p.event, p.rule_set, p.rule_set_version, p.rule, CAST({} AS TEXT) || p.label,
        p.category, p.occurred_at, p.id, {}, {}
 FROM points_entry p
-WHERE p.period = {} AND p.kind IN ('score', 'period_end') AND p.member IN ({members})
-  AND NOT ({current})
+WHERE p.period = {} AND p.kind = {} AND p.member IN ({members})
   AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
+  AND NOT EXISTS (
+      SELECT 1 FROM wanted w
+      WHERE w.member = p.member AND {same_event} AND w.rule_set = p.rule_set
+        AND w.rule_set_version = p.rule_set_version AND w.rule = p.rule AND w.amount = p.amount
+  )
 ON CONFLICT DO NOTHING
 RETURNING amount
 """
-# An event's standing entry from a version in force (alias `e` for the event).
-_UNSCORED_NOW = """
- AND NOT EXISTS (
+_INSERT_WANTED = """
+{wanted}
+INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set, rule_set_version,
+                          rule, label, category, occurred_at, created_at)
+SELECT w.key, w.member, w.period, w.amount, 'score', w.event, w.rule_set, w.rule_set_version,
+       w.rule, w.label, w.category, w.occurred_at, {}
+FROM wanted w
+WHERE NOT EXISTS (
     SELECT 1 FROM points_entry p
-    WHERE p.event = e.id AND p.kind = 'score' AND ({current})
+    WHERE p.event = w.event AND p.kind = 'score' AND p.rule_set = w.rule_set
+      AND p.rule_set_version = w.rule_set_version AND p.rule = w.rule AND p.amount = w.amount
       AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
 )
+ON CONFLICT (key) DO NOTHING
+RETURNING amount
 """
+# What the period-end rules give, for comparing (columns of `wanted` above, `event` aside).
+_PERIOD_END_WANTED = (
+    "SELECT pe.member, CAST({} AS TEXT) AS rule_set, CAST({} AS TEXT) AS rule_set_version,"
+    " CAST({} AS TEXT) AS rule, CAST({} AS INTEGER) AS amount FROM ({members}) pe"
+)
+_NOTHING_WANTED = (
+    "SELECT CAST(NULL AS INTEGER) AS member, CAST(NULL AS INTEGER) AS event,"
+    " CAST(NULL AS TEXT) AS rule_set, CAST(NULL AS TEXT) AS rule_set_version,"
+    " CAST(NULL AS TEXT) AS rule, CAST(NULL AS INTEGER) AS amount WHERE 1 = 0"
+)
 _CLOSED = "SELECT 1 AS closed FROM points_entry WHERE period = {} AND kind = 'period_end' LIMIT 1"
+REVERSAL_LABEL = "规则重算，撤销："
 
 
 async def start_rescore(
@@ -116,36 +142,53 @@ async def adopt(
     job_id: int,
     settings: Settings,
 ) -> dict[str, Any]:
-    """Inside the job's transaction, in the scorer's turn: the compensating entries."""
+    """Inside the job's transaction, in every scorer's turn: the compensating entries."""
     now = utcnow()
     members = scope_members(unit["path"])
-    current = _in_files(rulesets)
     closed = bool(await sql.fetch(_CLOSED, quarter.label))
-    reversed_rows = await sql.fetch(
-        _REVERSE_STALE.replace("{members}", members.text).replace("{current}", current.text),
-        "reversal:",
-        "规则重算，撤销：",
-        actor.member_id,
-        now,
-        quarter.label,
-        *members.args,
-        *current.args,
-    )
-    events = quarter_events(quarter, settings, members)
-    events.add(_UNSCORED_NOW.replace("{current}", current.text), *current.args)
     tz = settings.timezone
-    entries = every_rule(
+    fresh = every_rule(
         rulesets,
         await scope_paths(rulesets),
-        events,
+        quarter_events(quarter, settings, members),
         period_sql(quarter, quarter, tz, "e.occurred_at"),
         tz,
+        held_before=quarter.label,
         key_prefix=f"rescore:{job_id}:",
     )
-    scored = await insert_scores(entries, now, rescoring=True) if entries else []
+    if fresh is None:
+        wanted = Fragment(f"WITH wanted AS ({_NOTHING_WANTED})")
+    else:
+        ctes, union = fresh
+        wanted = Fragment().add_fragment(ctes).add(", wanted AS (").add_fragment(union).add(")")
+    reversed_rows = await _reverse_unwanted(
+        wanted, "score", "w.event = p.event", quarter, members, actor, now
+    )
+    written: list[Any] = []
+    if fresh is not None:
+        statement = _INSERT_WANTED.replace("{wanted}", wanted.text)
+        written = await sql.fetch(statement, *wanted.args, now)
     period_end: list[Any] = []
     if closed:
-        for applied in await period_end_rules(rulesets, quarter, settings):
+        applied_rules = await period_end_rules(rulesets, quarter, settings)
+        given = Fragment()
+        for applied in applied_rules:
+            given.add(" UNION ALL " if given.text else "")
+            given.add(
+                _PERIOD_END_WANTED.replace("{members}", applied.members.text),
+                applied.ruleset.id,
+                applied.ruleset.version,
+                applied.rule.id,
+                applied.rule.amount(0),
+                *applied.members.args,
+            )
+        wanted_end = Fragment("WITH wanted AS (").add_fragment(given).add(")")
+        if not given.text:
+            wanted_end = Fragment(f"WITH wanted AS ({_NOTHING_WANTED})")
+        reversed_rows += await _reverse_unwanted(
+            wanted_end, "period_end", "1 = 1", quarter, members, actor, now
+        )
+        for applied in applied_rules:
             key = f"rescore:{job_id}:{quarter.label}:{applied.ruleset.id}:{applied.rule.id}:"
             period_end += await write_period_end(applied, quarter, settings, key, members)
     result = RescoreResult(
@@ -153,19 +196,38 @@ async def adopt(
         org_unit_id=unit["id"],
         versions={s.id: s.version for s in rulesets},
         reversed_entries=len(reversed_rows),
-        new_entries=len(scored),
+        new_entries=len(written),
         period_end_entries=len(period_end),
-        net_change=sum(row["amount"] for row in [*reversed_rows, *scored, *period_end]),
+        net_change=sum(row["amount"] for row in [*reversed_rows, *written, *period_end]),
     )
     return msgspec.to_builtins(result)
 
 
-def _in_files(rulesets: list[RuleSet]) -> Fragment:
-    """Condition on an entry `p`: given by a set's version now in the files."""
-    if not rulesets:
-        return Fragment("1 = 0")
-    condition = Fragment()
-    for index, ruleset in enumerate(rulesets):
-        condition.add(" OR " if index else "")
-        condition.add("(p.rule_set = {} AND p.rule_set_version = {})", ruleset.id, ruleset.version)
-    return condition
+async def _reverse_unwanted(
+    wanted: Fragment,
+    kind: str,
+    same_event: str,
+    quarter: Quarter,
+    members: Fragment,
+    actor: Principal,
+    now: Any,
+) -> list[Any]:
+    """Reverse the standing entries of `kind` in the quarter that `wanted` does not give."""
+    statement = (
+        _REVERSE_UNWANTED.replace("{wanted}", wanted.text)
+        .replace("{members}", members.text)
+        .replace("{same_event}", same_event)
+    )
+    return list(
+        await sql.fetch(
+            statement,
+            *wanted.args,
+            "reversal:",
+            REVERSAL_LABEL,
+            actor.member_id,
+            now,
+            quarter.label,
+            kind,
+            *members.args,
+        )
+    )

@@ -8,7 +8,7 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from gridpoints.clock import local_today
+from gridpoints.clock import local_today, utcnow
 from gridpoints.db import sql
 from gridpoints.periods import Quarter
 from gridpoints.points.engine import score_pending
@@ -18,17 +18,33 @@ from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
 EMBEDDED_EVERY = timedelta(seconds=15)
-# Timed rounds look among the events recorded this long ago (no write transaction lasts it);
-# a process's first round, and the daily quarter close, look at every event.
-RECENT = timedelta(hours=1)
+
+
+class ScoringWindow:
+    """Where a process's timed rounds look for pending events.
+
+    The first round looks at every event (the process may have been down); each later round
+    at the events recorded since the last round that finished began, less a margin for
+    write transactions open at that moment. A round that fails moves nothing, so the next
+    one looks from the same place; the daily quarter close looks at every event anyway."""
+
+    MARGIN = timedelta(minutes=10)
+
+    def __init__(self) -> None:
+        self._last_start: datetime | None = None
+
+    async def score(self, rulesets: list[RuleSet], settings: Settings) -> int:
+        start = utcnow()
+        since = None if self._last_start is None else self._last_start - self.MARGIN
+        scored = await score_pending(rulesets, settings, recorded_since=since)
+        self._last_start = start
+        return scored
 
 
 async def score_pending_task(ctx: dict[str, Any]) -> int:
-    """The arq cron entry."""
-    recent = RECENT if ctx.get("swept") else None
-    scored = await score_pending(ctx["rulesets"], ctx["settings"], recent=recent)
-    ctx["swept"] = True
-    return scored
+    """The arq cron entry (arq copies `ctx` for each run; the window it holds is shared)."""
+    window: ScoringWindow = ctx["scoring_window"]
+    return await window.score(ctx["rulesets"], ctx["settings"])
 
 
 def previous_quarter(settings: Settings) -> Quarter:
@@ -72,12 +88,10 @@ class ScoringRounds:
         self._settings = settings
         self._rulesets = rulesets
         self._closed_on: date | None = None
-        self._swept = False
+        self._window = ScoringWindow()
 
     async def __call__(self) -> None:
-        recent = RECENT if self._swept else None
-        scored = await score_pending(self._rulesets, self._settings, recent=recent)
-        self._swept = True
+        scored = await self._window.score(self._rulesets, self._settings)
         if scored:
             log.info("scored %d verified events", scored)
         today = local_today(self._settings.timezone)
