@@ -14,6 +14,8 @@ entry reversed) stands behind that.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -155,7 +157,8 @@ async def score_batch(
         mark = utcnow()
         # The bounds are repeated for the marks, which the planner would otherwise walk whole.
         marking = _MARK.replace("{share}", mine)
-        taken = await sql.fetch(marking, mark, after, upto, after, upto, limit)
+        async with _walking_in_step():
+            taken = await sql.fetch(marking, mark, after, upto, after, upto, limit)
         if not taken:
             return 0, upto
         span = await sql.fetch_one(_SPAN.replace("{share}", mine), mark)
@@ -184,6 +187,20 @@ async def insert_scores(entries: tuple[Fragment, Fragment], created_at: datetime
     ctes, union = entries
     statement = _INSERT_SCORES.replace("{entries}", f"{ctes.text} {union.text}")
     await sql.fetch(statement, created_at, *ctes.args, *union.args)
+
+
+@asynccontextmanager
+async def _walking_in_step() -> AsyncIterator[None]:
+    """On PostgreSQL, have the marking walk the events and the marks side by side (a merge):
+    the planner, unable to tell how many of a share's events are pending, would otherwise
+    look each one up in the marks. The shares are the parallelism: no workers per query."""
+    if not is_postgres():
+        yield
+        return
+    await sql.fetch("SET LOCAL enable_nestloop = off")
+    await sql.fetch("SET LOCAL max_parallel_workers_per_gather = 0")
+    yield
+    await sql.fetch("SET LOCAL enable_nestloop = on")
 
 
 async def scoring_turn() -> None:
