@@ -4,7 +4,7 @@ when revoked, never updated or deleted; a member reads every entry and their ran
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ def _period() -> str:
 
 
 async def _event(
-    world, source_id: int, *, kind="checkin", minutes=95, category=None, revoked=False
+    world, source_id: int, *, kind="checkin", minutes=95, category=None, revoked=False, when=None
 ):
     event = events.EventIn(
         kind=kind,
@@ -36,7 +36,7 @@ async def _event(
         member_id=world.member_a,
         org_unit_id=world.units["A1-B1-U1"],
         category=category or "resident_service",
-        occurred_at=utcnow() - timedelta(minutes=5),
+        occurred_at=when or utcnow() - timedelta(minutes=5),
         minutes=minutes,
     )
     async with writing():
@@ -80,6 +80,25 @@ async def test_the_quarterly_cap_cuts_points_and_says_so(world, settings, rulese
     assert sum(amounts) == 60
     assert amounts[:7] == [8] * 7 and amounts[7:] == [4, 0, 0]
     assert all(e["label"].endswith("（已达上限）") for e in (await _entries())[7:])
+
+
+async def test_the_yearly_cap_counts_the_earlier_quarters_of_the_year_only(
+    world, settings, rulesets
+):
+    now = utcnow()
+    # Micro-wishes give 5 points each, 40 a year at most.
+    for source in range(100, 103):  # last year: its own cap
+        await _event(world, source, kind="wish", when=datetime(now.year - 1, 12, 1, tzinfo=UTC))
+    await score_pending(rulesets, settings)
+    for source in range(110, 117):  # 35 points earlier this year
+        await _event(world, source, kind="wish", when=datetime(now.year, 1, 10, tzinfo=UTC))
+    await score_pending(rulesets, settings)
+    for source in range(120, 122):
+        await _event(world, source, kind="wish")
+    await score_pending(rulesets, settings)
+    entries = await _entries()
+    assert [e["amount"] for e in entries] == [5] * 3 + [5] * 7 + [5, 0]
+    assert entries[-1]["label"].endswith("（已达上限）")
 
 
 async def test_a_revoked_event_is_reversed_once(world, settings, rulesets):

@@ -193,52 +193,60 @@ def scored_entries(
     ruleset: RuleSet,
     rule: Rule,
     where: Fragment,
-    held_before: str | None = None,
+    span: tuple[Quarter, Quarter],
+    afresh: bool = False,
     key_prefix: str = "score:",
 ) -> tuple[Fragment, Fragment]:
-    """The rule's CTEs (named after `name`) over `batch`, and the SELECT of its entries:
-    key, member, period, amount, label, event, category, occurred_at, rule_set,
-    rule_set_version, rule.
+    """The rule's CTEs (named after `name`) over `batch`, whose events lie in the quarters
+    `span` (first, last), and the SELECT of its entries: key, member, period, amount, label,
+    event, category, occurred_at, rule_set, rule_set_version, rule.
 
-    Caps count on top of what the ledger holds for the member and rule; with `held_before`
-    (a quarter's label), only what it holds for earlier quarters: the batch is then the whole
-    quarter, scored afresh."""
+    Caps count on top of what the ledger holds for the member and rule in those quarters
+    (and the earlier ones of their year, for a cap per year); `afresh`, the batch is a whole
+    quarter scored anew and only the earlier quarters of its year count."""
+    first, last = span
     amount = amount_sql(rule, "e.minutes")
     ctes = Fragment(f"{name}_raw AS (SELECT e.id, e.member, e.category, e.occurred_at,")
     ctes.add(f" e.period, {amount} AS points FROM batch e WHERE ")
     ctes.add(where.text, *where.args).add(")")
     current = f"{name}_raw"
     column = "points"
-    for cap, span, window in (
+    for cap, spanned, window in (
         (rule.cap_per_quarter, "c.period", f"{name}_q"),
         (rule.cap_per_year, "substr(c.period, 1, 4)", f"{name}_y"),
     ):
         if cap is None:
             continue
         source, base = f"{current} c", "0"
+        yearly = window.endswith("_y")
         # Afresh, nothing earlier in the same quarter counts.
-        if held_before is None or window.endswith("_y"):
-            # What the ledger already holds for the member and rule in the quarter (or year).
-            key = span.replace("c.period", "period")
-            earlier = Fragment()
-            if held_before is not None:
-                earlier.add(" AND period < {}", held_before)
+        if yearly or not afresh:
+            # What the ledger already holds for the member and rule in the quarter (or year);
+            # bounded by period, so the member's older history is not read.
+            key = spanned.replace("c.period", "period")
+            lowest = f"{first.year}Q1" if yearly else first.label
+            held = Fragment(" AND period >= {}", [lowest])
+            if afresh:
+                held.add(" AND period < {}", first.label)
+            else:
+                held.add(" AND period <= {}", last.label)
             ctes.add(
                 f", {window}_base AS (SELECT member, {key} AS span, sum(amount) AS held"
                 " FROM points_entry WHERE rule_set = {} AND rule = {}"
-                f" AND member IN (SELECT member FROM {current}){earlier.text}"
+                f" AND member IN (SELECT member FROM {current}){held.text}"
                 f" GROUP BY member, {key})",
                 ruleset.id,
                 rule.id,
-                *earlier.args,
+                *held.args,
             )
             source = (
-                f"{current} c LEFT JOIN {window}_base h ON h.member = c.member AND h.span = {span}"
+                f"{current} c LEFT JOIN {window}_base h ON h.member = c.member"
+                f" AND h.span = {spanned}"
             )
             base = "coalesce(h.held, 0)"
         ctes.add(
             f", {window}_run AS (SELECT c.*, {base} + sum(c.{column}) OVER (PARTITION BY"
-            f" c.member, {span} ORDER BY c.occurred_at, c.id ROWS UNBOUNDED PRECEDING)"
+            f" c.member, {spanned} ORDER BY c.occurred_at, c.id ROWS UNBOUNDED PRECEDING)"
             f" AS running FROM {source})"
         )
         capped = (
@@ -270,16 +278,18 @@ def every_rule(
     rulesets: list[RuleSet],
     scopes: dict[str, str],
     batch: Fragment,
-    period: Fragment,
+    span: tuple[Quarter, Quarter],
     tz: str,
-    held_before: str | None = None,
+    afresh: bool = False,
     key_prefix: str = "score:",
 ) -> tuple[Fragment, Fragment] | None:
-    """Every event rule of every set over the events `batch` picks (alias `e`): the CTEs
-    (`WITH batch ..., ...`: the batch read once) and a UNION ALL of each rule's entries (see
-    `scored_entries` for the columns); None when no rule can apply."""
+    """Every event rule of every set over the events `batch` picks (alias `e`), which lie in
+    the quarters `span` (first, last): the CTEs (`WITH batch ..., ...`: the batch read once)
+    and a UNION ALL of each rule's entries (see `scored_entries` for the columns and
+    `afresh`); None when no rule can apply."""
     event_rules = [r for s in rulesets for r in s.spec.rules if r.event != "period_end"]
     scoped = any(s.spec.scope for s in rulesets)
+    period = period_sql(span[0], span[1], tz, "e.occurred_at")
     ctes = Fragment("WITH ").add_fragment(batch_cte(batch, period, event_rules, scoped))
     union = Fragment()
     for set_index, ruleset in enumerate(rulesets):
@@ -289,9 +299,8 @@ def every_rule(
             where = events_of(ruleset, rule, rulesets, scopes, tz)
             if where is None:
                 continue
-            rule_ctes, select = scored_entries(
-                f"r{set_index}_{rule_index}", ruleset, rule, where, held_before, key_prefix
-            )
+            name = f"r{set_index}_{rule_index}"
+            rule_ctes, select = scored_entries(name, ruleset, rule, where, span, afresh, key_prefix)
             ctes.add(", ").add_fragment(rule_ctes)
             union.add(" UNION ALL " if union.text else "").add_fragment(select)
     if not union.text:

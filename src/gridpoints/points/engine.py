@@ -24,7 +24,7 @@ from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.engine import is_postgres
 from gridpoints.db.transactions import writing
-from gridpoints.points.bulk import Fragment, every_rule, period_sql, quarter_of_instant
+from gridpoints.points.bulk import Fragment, every_rule, quarter_of_instant
 from gridpoints.points.rules import RuleSet
 from gridpoints.settings import Settings
 
@@ -164,14 +164,12 @@ async def score_batch(
         span = await sql.fetch_one(_SPAN.replace("{share}", mine), mark)
         assert span is not None
         tz = settings.timezone
-        period = period_sql(
+        quarters = (
             quarter_of_instant(_instant(span["first"]), tz),
             quarter_of_instant(_instant(span["last"]), tz),
-            tz,
-            "e.occurred_at",
         )
         batch = Fragment(_IN_BATCH.replace("{share}", mine), [mark])
-        entries = every_rule(rulesets, scopes, batch, period, tz)
+        entries = every_rule(rulesets, scopes, batch, quarters, tz)
         if entries is not None:
             await insert_scores(entries, mark)
         reversals = _INSERT_REVERSALS.replace("{share}", mine)

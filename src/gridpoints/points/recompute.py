@@ -14,7 +14,7 @@ from datetime import datetime
 from gridpoints.db import sql
 from gridpoints.org.paths import subtree_bounds
 from gridpoints.periods import Quarter
-from gridpoints.points.bulk import Fragment, every_rule, period_sql
+from gridpoints.points.bulk import Fragment, every_rule
 from gridpoints.points.engine import scope_paths
 from gridpoints.points.period_end import period_end_rules
 from gridpoints.points.rules import RuleSet
@@ -93,9 +93,9 @@ async def comparison(
         rulesets,
         scopes,
         quarter_events(quarter, settings, members),
-        period_sql(quarter, quarter, tz, "e.occurred_at"),
+        (quarter, quarter),
         tz,
-        held_before=quarter.label,
+        afresh=True,
     )
     statement = Fragment()
     rows = Fragment()

@@ -29,7 +29,7 @@ from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.jobs.dispatch import JobQueue, start_job
 from gridpoints.org.services import authorized_unit, unit_row
 from gridpoints.periods import Quarter, parse_quarter, started_quarter
-from gridpoints.points.bulk import Fragment, every_rule, period_sql
+from gridpoints.points.bulk import Fragment, every_rule
 from gridpoints.points.engine import scope_paths, score_pending, scoring_turn
 from gridpoints.points.locks import refuse_if_locked
 from gridpoints.points.period_end import period_end_rules, write_period_end
@@ -151,9 +151,9 @@ async def adopt(
         rulesets,
         await scope_paths(rulesets),
         quarter_events(quarter, settings, members),
-        period_sql(quarter, quarter, tz, "e.occurred_at"),
+        (quarter, quarter),
         tz,
-        held_before=quarter.label,
+        afresh=True,
         key_prefix=f"rescore:{job_id}:",
     )
     if fresh is None:
