@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from gridpoints.auth import services
 from gridpoints.auth.schemas import LoginIn, LoginOut, MeOut, PasswordChange
 from gridpoints.auth.tokens import EXCLUDE_FROM_AUTH
-from gridpoints.web.dependencies import Actor, Limiter, Tokens
+from gridpoints.web.dependencies import Actor, ClientAddress, Limiter, Tokens
 from gridpoints.web.openapi import problems
 
 
@@ -33,12 +31,11 @@ class AuthController(Controller):
     async def login(
         self,
         data: JSONBody[LoginIn],
-        request: Request[Any, Any, Any],
+        client_address: ClientAddress,
         limiter: Limiter,
         tokens: Tokens,
     ) -> LoginOut:
-        address = request.client.host if request.client else "unknown"
-        return await services.login(data, address, limiter, tokens)
+        return await services.login(data, client_address, limiter, tokens)
 
     @get(
         "/me", operation_id="getMe", summary="The signed-in member with roles", responses=problems()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import JSONBody
 
 from gridpoints.auth.schemas import LoginIn
 from gridpoints.auth.tokens import EXCLUDE_FROM_AUTH
 from gridpoints.partners import services
 from gridpoints.partners.schemas import PartnerAccountIn, PartnerAccountOut, PartnerLoginOut
-from gridpoints.web.dependencies import Actor, Limiter, Tokens
+from gridpoints.web.dependencies import Actor, ClientAddress, Limiter, Tokens
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath
 
@@ -54,9 +52,8 @@ class PartnerAccountController(Controller):
     async def login(
         self,
         data: JSONBody[LoginIn],
-        request: Request[Any, Any, Any],
+        client_address: ClientAddress,
         limiter: Limiter,
         tokens: Tokens,
     ) -> PartnerLoginOut:
-        address = request.client.host if request.client else "unknown"
-        return await services.login(data, address, limiter, tokens)
+        return await services.login(data, client_address, limiter, tokens)

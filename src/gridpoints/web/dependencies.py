@@ -1,5 +1,6 @@
 """Values every controller may ask for by name: the signed-in `actor`, the `settings`, the
-job queue, the sign-in limiter and the token issuer (all set up once in `create_app`)."""
+job queue, the sign-in limiter, the token issuer (all set up once in `create_app`) and the
+client's address."""
 
 from __future__ import annotations
 
@@ -39,12 +40,17 @@ def provide_tokens(state: State) -> TokenIssuer:
     return state.tokens
 
 
+def provide_client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 DEPENDENCIES = {
     "actor": Provide(provide_actor, sync_to_thread=False),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "job_queue": Provide(provide_job_queue, sync_to_thread=False),
     "limiter": Provide(provide_limiter, sync_to_thread=False),
     "tokens": Provide(provide_tokens, sync_to_thread=False),
+    "client_address": Provide(provide_client_address, sync_to_thread=False),
 }
 
 # Annotations for handler parameters that receive the values above by name.
@@ -53,3 +59,4 @@ AppSettings = NamedDependency[Settings]
 Queue = NamedDependency[JobQueue]
 Limiter = NamedDependency[LoginLimiter]
 Tokens = NamedDependency[TokenIssuer]
+ClientAddress = NamedDependency[str]
