@@ -22,11 +22,11 @@ from gridpoints.db import sql
 from gridpoints.errors import DomainError, FieldProblem, Invalid
 from gridpoints.jobs.context import JobContext, JobFailed, save_output
 from gridpoints.jobs.dispatch import JobQueue, start_job
-from gridpoints.org.services import authorized_unit, unit_row
-from gridpoints.periods import parse_quarter, started_quarter
+from gridpoints.org.services import authorized_unit
+from gridpoints.periods import started_quarter
 from gridpoints.points.dry_run_workbook import DryRunWorkbook
-from gridpoints.points.recompute import comparison, count_members
-from gridpoints.points.rulefiles import RuleSetsInvalid, load_rulesets, read_ruleset, with_changed
+from gridpoints.points.recompute import comparison, count_members, job_target
+from gridpoints.points.rulefiles import read_ruleset, with_changed
 from gridpoints.points.rules import RuleSet
 from gridpoints.points.schemas import DryRunIn, DryRunResult, MemberChange, RuleChange
 from gridpoints.settings import Settings
@@ -127,16 +127,11 @@ class _Tally:
 
 async def dry_run(ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings
-    quarter = parse_quarter(ctx.params["period"])
-    unit = await unit_row(int(ctx.params["org_unit_id"]))
-    if unit is None:
-        raise JobFailed("网格单位不存在")
+    target = await job_target(ctx)
+    quarter, unit, current = target.quarter, target.unit, target.rulesets
+    filename, content = await ctx.input_file()
     try:
-        current = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
-        filename, content = await ctx.input_file()
         changed, sets = changed_sets(current, filename, content, settings)
-    except RuleSetsInvalid as exc:
-        raise JobFailed(f"现行规则文件有误：{exc}") from exc
     except DomainError as exc:
         raise JobFailed(exc.detail) from exc
     before_version = next((s.version for s in current if s.id == changed.id), None)

@@ -9,14 +9,19 @@ in the order events happened rather than the order they were scored).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from gridpoints.db import sql
+from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.org.paths import subtree_bounds
-from gridpoints.periods import Quarter
+from gridpoints.org.services import unit_row
+from gridpoints.periods import Quarter, parse_quarter
 from gridpoints.points.bulk import Fragment, every_rule
 from gridpoints.points.engine import scope_paths
 from gridpoints.points.period_end import period_end_rules
+from gridpoints.points.rulefiles import RuleSetsInvalid, load_rulesets
 from gridpoints.points.rules import RuleSet
 from gridpoints.settings import Settings
 
@@ -55,6 +60,31 @@ FROM (
 JOIN member m ON m.id = g.member JOIN org_unit o ON o.id = m.org_unit
 ORDER BY g.member, g.rule_set, g.rule
 """
+
+
+@dataclass(frozen=True)
+class JobTarget:
+    """What a dry-run or rescore job works on: a quarter, an org unit, the rule sets now in
+    the files."""
+
+    quarter: Quarter
+    unit: dict[str, Any]
+    rulesets: list[RuleSet]
+
+
+async def job_target(ctx: JobContext) -> JobTarget:
+    """The job's quarter and unit (from its parameters) and the rule sets in the files;
+    JobFailed when the unit is gone or the files have a problem."""
+    quarter = parse_quarter(ctx.params["period"])
+    unit = await unit_row(int(ctx.params["org_unit_id"]))
+    if unit is None:
+        raise JobFailed("网格单位不存在")
+    settings = ctx.settings
+    try:
+        rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
+    except RuleSetsInvalid as exc:
+        raise JobFailed(f"现行规则文件有误：{exc}") from exc
+    return JobTarget(quarter, unit, rulesets)
 
 
 def scope_members(scope_path: str) -> Fragment:

@@ -27,14 +27,13 @@ from gridpoints.db import sql
 from gridpoints.errors import DomainError
 from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.jobs.dispatch import JobQueue, start_job
-from gridpoints.org.services import authorized_unit, unit_row
-from gridpoints.periods import Quarter, parse_quarter, started_quarter
+from gridpoints.org.services import authorized_unit
+from gridpoints.periods import Quarter, started_quarter
 from gridpoints.points.bulk import Fragment, every_rule
 from gridpoints.points.engine import scope_paths, score_pending, scoring_turn
 from gridpoints.points.locks import refuse_if_locked
 from gridpoints.points.period_end import period_end_rules, write_period_end
-from gridpoints.points.recompute import quarter_events, scope_members
-from gridpoints.points.rulefiles import RuleSetsInvalid, load_rulesets
+from gridpoints.points.recompute import job_target, quarter_events, scope_members
 from gridpoints.points.rules import RuleSet
 from gridpoints.points.schemas import RescoreIn, RescoreResult
 from gridpoints.settings import Settings
@@ -106,14 +105,8 @@ async def start_rescore(
 
 async def rescore(ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings
-    quarter = parse_quarter(ctx.params["period"])
-    unit = await unit_row(int(ctx.params["org_unit_id"]))
-    if unit is None:
-        raise JobFailed("网格单位不存在")
-    try:
-        rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
-    except RuleSetsInvalid as exc:
-        raise JobFailed(f"现行规则文件有误：{exc}") from exc
+    target = await job_target(ctx)
+    quarter, unit, rulesets = target.quarter, target.unit, target.rulesets
     await ctx.progress(5, "先为待计分的事件计分")
     await score_pending(rulesets, settings)
     await ctx.progress(30, "按现行规则重算")
