@@ -1,7 +1,7 @@
 // The PC leaderboard of a grid the leader holds a role on: members by points for a quarter,
 // and the year's points by month and by service category as bar charts.
 import { getMe, getToken, request } from "./api.js";
-import { element, recentQuarters } from "./ui.js";
+import { addQuarterOptions, element, failureDetail } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const QUARTERS_SHOWN = 4;
@@ -47,7 +47,7 @@ async function show() {
     bars($("categories"), board.by_category);
     $("status").textContent = "";
   } catch (error) {
-    $("status").textContent = "加载失败：" + ((error && error.detail) || "请检查网络后重试");
+    $("status").textContent = "加载失败：" + failureDetail(error);
   }
 }
 
@@ -61,7 +61,7 @@ async function start() {
   try {
     me = await getMe();
   } catch (error) {
-    $("status").textContent = "加载失败：" + ((error && error.detail) || "请检查网络后重试");
+    $("status").textContent = "加载失败：" + failureDetail(error);
     return;
   }
   const units = $("unit");
@@ -77,11 +77,7 @@ async function start() {
     $("status").textContent = "您没有担任网格职务，看不到排行。";
     return;
   }
-  for (const q of recentQuarters(new Date(), QUARTERS_SHOWN)) {
-    const option = element("option", "", q.label);
-    option.value = q.value;
-    $("period").appendChild(option);
-  }
+  addQuarterOptions($("period"), QUARTERS_SHOWN);
   units.addEventListener("change", show);
   $("period").addEventListener("change", show);
   await show();

@@ -2,7 +2,7 @@
 // the unit and downloads the unit's in-service members' community record for a quarter.
 // The partner token is kept apart from a member's, in this tab's session only.
 
-import { recentQuarters } from "./ui.js";
+import { addQuarterOptions } from "./ui.js";
 
 const SESSION_KEY = "gridpoints.partnerSession";
 const TIMEOUT_MS = 30 * 1000;
@@ -59,12 +59,7 @@ function showRecord(session) {
   document.getElementById("unit-name").textContent = session.unitName;
   document.getElementById("account-name").textContent = TEXT.account(session.name);
   periodSelect.innerHTML = "";
-  for (const q of recentQuarters(new Date(), QUARTERS_SHOWN)) {
-    const option = document.createElement("option");
-    option.value = q.value;
-    option.textContent = q.label;
-    periodSelect.appendChild(option);
-  }
+  addQuarterOptions(periodSelect, QUARTERS_SHOWN);
 }
 
 function showSignIn(message) {

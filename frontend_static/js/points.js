@@ -1,7 +1,7 @@
 // "我的积分": the quarter's total, the rank in the member's grid, and every ledger entry with
 // the rule that gave it, newest quarter first. All figures come from the server.
 import { getMe, getToken, request } from "./api.js";
-import { element, recentQuarters } from "./ui.js";
+import { addQuarterOptions, element, failureDetail } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const QUARTERS_SHOWN = 4;
@@ -45,7 +45,7 @@ async function show(memberId, period) {
     $("no-entries").hidden = points.entries.length > 0;
     $("status").textContent = "";
   } catch (error) {
-    $("status").textContent = "加载失败：" + ((error && error.detail) || "请检查网络后重试");
+    $("status").textContent = "加载失败：" + failureDetail(error);
   }
 }
 
@@ -59,15 +59,11 @@ async function start() {
   try {
     me = await getMe();
   } catch (error) {
-    $("status").textContent = "加载失败：" + ((error && error.detail) || "请检查网络后重试");
+    $("status").textContent = "加载失败：" + failureDetail(error);
     return;
   }
   const select = $("period");
-  for (const q of recentQuarters(new Date(), QUARTERS_SHOWN)) {
-    const option = element("option", "", q.label);
-    option.value = q.value;
-    select.appendChild(option);
-  }
+  addQuarterOptions(select, QUARTERS_SHOWN);
   select.addEventListener("change", () => show(me.id, select.value));
   await show(me.id, select.value);
 }

@@ -2,16 +2,12 @@
 // rule file over a quarter (progress, totals per rule, largest changes, the workbook) and the
 // rescoring of an open quarter by the rules now in force.
 import { getMe, getToken, request } from "./api.js";
-import { element, recentQuarters } from "./ui.js";
+import { addQuarterOptions, element, failureDetail } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const QUARTERS_SHOWN = 4;
 const POLL_MS = 1000;
 const STAFF = ["admin", "committee_member"];
-
-function failure(error) {
-  return (error && error.detail) || "请检查网络后重试";
-}
 
 function points(rule) {
   const parts = [];
@@ -106,7 +102,7 @@ async function start(path, body) {
     const problems = (error && error.errors) || [];
     $("error").textContent = problems.length
       ? problems.map((p) => p.detail).join("\n")
-      : "未能完成：" + failure(error);
+      : "未能完成：" + failureDetail(error);
   } finally {
     $("dry-run").disabled = $("rescore").disabled = false;
   }
@@ -160,7 +156,7 @@ async function main() {
     me = await getMe();
     showRulesets(await request("GET", "/api/v1/rulesets"));
   } catch (error) {
-    $("status").textContent = "加载失败：" + failure(error);
+    $("status").textContent = "加载失败：" + failureDetail(error);
     return;
   }
   const staff = me.roles.filter((r) => STAFF.indexOf(r.role) !== -1);
@@ -171,11 +167,7 @@ async function main() {
     option.value = String(role.org_unit_id);
     $("unit").appendChild(option);
   }
-  for (const q of recentQuarters(new Date(), QUARTERS_SHOWN)) {
-    const option = element("option", "", q.label);
-    option.value = q.value;
-    $("period").appendChild(option);
-  }
+  addQuarterOptions($("period"), QUARTERS_SHOWN);
   $("dry-run").addEventListener("click", dryRun);
   $("rescore").addEventListener("click", rescore);
   $("download").addEventListener("click", saveWorkbook);

@@ -1,4 +1,5 @@
-// Small helpers the pages share: building elements and offering the recent quarters.
+// Small helpers the pages share: building elements, offering the recent quarters, and saying
+// why a request failed.
 // Kept to syntax that old Android WebViews parse (see api.js).
 
 export function element(tag, className, text) {
@@ -22,4 +23,18 @@ export function recentQuarters(now, count) {
     }
   }
   return out;
+}
+
+// Fill a <select> with the current quarter and the `count - 1` before it, newest first.
+export function addQuarterOptions(select, count) {
+  for (const q of recentQuarters(new Date(), count)) {
+    const option = element("option", "", q.label);
+    option.value = q.value;
+    select.appendChild(option);
+  }
+}
+
+// What to tell the user when a request failed: the server's reason, or to check the network.
+export function failureDetail(error) {
+  return (error && error.detail) || "请检查网络后重试";
 }
