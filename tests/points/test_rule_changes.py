@@ -28,6 +28,7 @@ from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.points.schedule import previous_quarter
 from gridpoints.points.tables import PointsEntry
 from tests.conftest import bearer, serving
+from tests.points.test_scoped_rulesets import EVERYWHERE
 from tests.world import SYSTEM, _NoQueue
 
 DEFAULT = Path(__file__).parents[2] / "scoring_rules" / "default.toml"
@@ -376,16 +377,6 @@ async def test_a_lock_made_while_a_rescore_waits_is_respected(world, settings):
     assert await PointsEntry.count() == entries_before
 
 
-CITY = """
-id = "city"
-label = "全市规则"
-effective_from = 2020-01-01
-[[rules]]
-id = "act"
-label = "活动每次 1 分"
-event = "checkin"
-points = { fixed = 1 }
-"""
 GRID_A = """
 id = "grid-a"
 label = "甲片区规则"
@@ -416,7 +407,7 @@ async def _rescored(world, settings) -> dict:
 async def test_a_rescore_hands_events_to_the_set_now_in_charge(world, settings, tmp_path):
     folder = _rules_dir(tmp_path, DEFAULT.read_text(encoding="utf-8"))
     (folder / "default.toml").unlink()
-    (folder / "city.toml").write_text(CITY, encoding="utf-8")
+    (folder / "city.toml").write_text(EVERYWHERE, encoding="utf-8")
     edited = msgspec.structs.replace(settings, scoring_rules_dir_setting=str(folder))
     await _event(world, 1)
     await score_pending(load_rulesets(folder, edited.activity_categories), edited)

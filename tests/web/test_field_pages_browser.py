@@ -4,7 +4,6 @@ flagged check-in. Served by a real `gridpoints serve` with the demo community.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,15 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.live_server import LiveServer, run_live_server
-from tests.web.test_pages_browser import (
+from tests.web.test_pages_browser import (  # noqa: F401 - the browser fixture
     ARTIFACTS,
-    CHROMIUM,
-    LAUNCH_ARGS,
     PHONE,
     assert_fits_phone_width,
+    browser,
     sign_in_form,
 )
 
@@ -73,19 +71,6 @@ class Field:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + "; in CI the browser tests must run")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Field]:
     with run_live_server(tmp_path_factory.mktemp("field-pages"), PASSWORD) as server:
         leader_phone = server.phones["grid_leader"]
@@ -109,7 +94,7 @@ def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Field]:
 
 
 @pytest.fixture
-def context(browser: Browser, field: Field) -> Iterator[BrowserContext]:
+def context(browser: Browser, field: Field) -> Iterator[BrowserContext]:  # noqa: F811
     context = browser.new_context(
         viewport=PHONE,
         locale="zh-CN",
@@ -228,7 +213,8 @@ def test_the_organiser_page_shows_a_live_qr_code(page: Page, field: Field) -> No
 
 
 def test_a_member_logs_a_service_a_leader_approves_it_and_the_member_claims_a_wish(
-    browser: Browser, field: Field
+    browser: Browser,  # noqa: F811
+    field: Field,
 ) -> None:
     def phone_page() -> tuple[BrowserContext, Page]:
         context = browser.new_context(
