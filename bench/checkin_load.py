@@ -291,7 +291,9 @@ def main() -> int:
     servers: list[subprocess.Popen] = []
     try:
         secret = secrets.token_urlsafe(48)
-        settings = load_settings(environ={}, var_dir=folder, database_url=url, secret_key=secret)
+        settings = load_settings(
+            environ={}, var_dir=folder, database_url=url, secret_key=secret, audit_key=secret
+        )
         activity, fresh_requests = asyncio.run(prepare(settings, args.members))
         asyncio.run(
             admin_on(
@@ -301,7 +303,12 @@ def main() -> int:
             )
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDPOINTS_")}
-        env.update(DATABASE_URL=url, SECRET_KEY=secret, GRIDPOINTS_VAR_DIR=str(folder))
+        env.update(
+            DATABASE_URL=url,
+            SECRET_KEY=secret,
+            GRIDPOINTS_AUDIT_KEY=secret,
+            GRIDPOINTS_VAR_DIR=str(folder),
+        )
         env.pop("REDIS_URL", None)
 
         port = free_port()

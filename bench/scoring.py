@@ -215,7 +215,9 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="gridpoints-scoring-"))
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
-        settings = load_settings(environ={}, var_dir=folder, database_url=url)
+        settings = load_settings(
+            environ={}, var_dir=folder, database_url=url, secret_key="bench", audit_key="bench"
+        )
         started = time.perf_counter()
         in_quarter = asyncio.run(build(settings, url, args.members, args.events))
         built = time.perf_counter() - started

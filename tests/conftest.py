@@ -40,6 +40,7 @@ ENGINES = ("sqlite", "postgres")
 
 # Generous sign-in limits for tests that sign in often; the rate-limit tests set their own.
 TEST_OVERRIDES: dict[str, Any] = {
+    "login_limit_per_phone_address": "1000/minute",
     "login_limit_per_phone": "1000/minute",
     "login_limit_per_address": "1000/minute",
 }
@@ -52,7 +53,16 @@ def service_missing(service: str, reason: str) -> None:
     pytest.skip(message)
 
 
+# PostgreSQL deployments must be given their keys (the embedded default makes its own).
+POSTGRES_KEYS = {
+    "secret_key": "test-secret-key-" + "s" * 32,
+    "audit_key": "test-audit-key-" + "a" * 32,
+}
+
+
 def make_settings(var_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    if database_url.startswith("postgres"):
+        overrides = {**POSTGRES_KEYS, **overrides}
     return load_settings(
         environ={}, var_dir=var_dir, database_url=database_url, **{**TEST_OVERRIDES, **overrides}
     )

@@ -25,7 +25,13 @@ import httpx
 STARTUP_TIMEOUT_SECONDS = 30.0
 COMMAND_TIMEOUT_SECONDS = 120.0
 # Settings that would point the server away from its own folder's SQLite and in-process jobs.
-_OUTSIDE_SETTINGS = ("DATABASE_URL", "REDIS_URL", "GRIDPOINTS_VAR_DIR")
+_OUTSIDE_SETTINGS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "GRIDPOINTS_VAR_DIR",
+    "SECRET_KEY",
+    "GRIDPOINTS_AUDIT_KEY",
+)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,13 @@ from tests.conftest import POSTGRES_ADMIN_URL, service_missing
 from tests.live_server import gridpoints_command, run_live_server
 
 PASSWORD = "cli-test-pass-1"
-OUTSIDE = ("DATABASE_URL", "REDIS_URL", "GRIDPOINTS_VAR_DIR", "SECRET_KEY")
+OUTSIDE = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "GRIDPOINTS_VAR_DIR",
+    "SECRET_KEY",
+    "GRIDPOINTS_AUDIT_KEY",
+)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -161,6 +167,10 @@ def test_the_same_commands_run_on_postgresql(tmp_path):
     except (OSError, asyncpg.PostgresError) as exc:
         service_missing("PostgreSQL", str(exc))
     env = _env(DATABASE_URL=POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    keyless = gridpoints(tmp_path, "migrate", env=env)
+    assert keyless.returncode != 0
+    assert "SECRET_KEY" in keyless.stderr, "PostgreSQL without SECRET_KEY names the variable"
+    env.update(SECRET_KEY="cli-secret-" + "k" * 32, GRIDPOINTS_AUDIT_KEY="cli-audit-" + "a" * 32)
     try:
         assert gridpoints(tmp_path, "migrate", env=env).returncode == 0
         assert gridpoints(tmp_path, "migrate", env=env).returncode == 0

@@ -7,6 +7,7 @@ all see the same database, Redis and secret. Each field's environment variable i
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -30,9 +31,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Asia/Shanghai"
     org_level_names: tuple[str, ...] = DEFAULT_LEVEL_NAMES
     community_level_name: str = "社区"
-    login_limit_per_phone: str = "5/minute"
+    # Failed sign-ins: from one address for one phone (the common case, kept tight), for one
+    # phone from anywhere (a spread-out attack; high enough that strangers cannot lock the
+    # owner out for long), and from one address for any phone.
+    login_limit_per_phone_address: str = "5/minute"
+    login_limit_per_phone: str = "30/hour"
     login_limit_per_address: str = "30/minute"
+    # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[str, ...] = ()
+    # Every key the platform puts in Redis starts with this (two deployments may share one).
+    redis_prefix: str = "gridpoints"
     job_timeout_seconds: Positive = 600
+    # Running jobs touch their row this often; one untouched for `job_stale_seconds` is
+    # taken for dead and put back (or failed, after `job_max_attempts` starts).
+    job_heartbeat_seconds: Positive = 15
+    job_stale_seconds: Positive = 60
+    job_max_attempts: Positive = 2
     job_queue_name: str = "gridpoints:jobs"
     db_pool_min_size: Positive = 1
     db_pool_max_size: Positive = 10
@@ -45,6 +59,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkin_max_speed_kmh: Positive = 120
     checkin_auto_close_hours: Positive = 3
     photo_max_bytes: Positive = 5 * 1024 * 1024
+    photo_max_pixels: Positive = 40_000_000
+    # Member import files: an XLSX is refused before parsing beyond these; rows stop at the
+    # row limit or after a run of empty rows.
+    import_max_uncompressed_bytes: Positive = 50 * 1024 * 1024
+    import_max_compression_ratio: Positive = 100
+    import_max_rows: Positive = 50_000
+    import_max_empty_rows: Positive = 1_000
+    # Keys the audit chain (HMAC); not stored in the database.
+    audit_key: str
+    audit_checkpoint_file_setting: str = ""
     uploads_dir_setting: str = ""
     scoring_rules_dir_setting: str = ""
 
@@ -54,6 +78,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return (
             Path(self.uploads_dir_setting) if self.uploads_dir_setting else self.var_dir / "uploads"
         )
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        """Signed heads of the audit chain: GRIDPOINTS_AUDIT_CHECKPOINT_FILE, or
+        `audit_checkpoints` in the var folder."""
+        if self.audit_checkpoint_file_setting:
+            return Path(self.audit_checkpoint_file_setting)
+        return self.var_dir / "audit_checkpoints"
 
     @property
     def scoring_rules_dir(self) -> Path:
@@ -95,9 +127,15 @@ ENVIRONMENT = {
     "timezone": "GRIDPOINTS_TIMEZONE",
     "org_level_names": "GRIDPOINTS_ORG_LEVEL_NAMES",
     "community_level_name": "GRIDPOINTS_COMMUNITY_LEVEL_NAME",
+    "login_limit_per_phone_address": "GRIDPOINTS_LOGIN_LIMIT_PER_PHONE_ADDRESS",
     "login_limit_per_phone": "GRIDPOINTS_LOGIN_LIMIT_PER_PHONE",
     "login_limit_per_address": "GRIDPOINTS_LOGIN_LIMIT_PER_ADDRESS",
+    "trusted_proxies": "GRIDPOINTS_TRUSTED_PROXIES",
+    "redis_prefix": "GRIDPOINTS_REDIS_PREFIX",
     "job_timeout_seconds": "GRIDPOINTS_JOB_TIMEOUT_SECONDS",
+    "job_heartbeat_seconds": "GRIDPOINTS_JOB_HEARTBEAT_SECONDS",
+    "job_stale_seconds": "GRIDPOINTS_JOB_STALE_SECONDS",
+    "job_max_attempts": "GRIDPOINTS_JOB_MAX_ATTEMPTS",
     "job_queue_name": "GRIDPOINTS_JOB_QUEUE",
     "db_pool_min_size": "GRIDPOINTS_DB_POOL_MIN_SIZE",
     "db_pool_max_size": "GRIDPOINTS_DB_POOL_MAX_SIZE",
@@ -110,6 +148,13 @@ ENVIRONMENT = {
     "checkin_max_speed_kmh": "GRIDPOINTS_CHECKIN_MAX_SPEED_KMH",
     "checkin_auto_close_hours": "GRIDPOINTS_CHECKIN_AUTO_CLOSE_HOURS",
     "photo_max_bytes": "GRIDPOINTS_PHOTO_MAX_BYTES",
+    "photo_max_pixels": "GRIDPOINTS_PHOTO_MAX_PIXELS",
+    "import_max_uncompressed_bytes": "GRIDPOINTS_IMPORT_MAX_UNCOMPRESSED_BYTES",
+    "import_max_compression_ratio": "GRIDPOINTS_IMPORT_MAX_COMPRESSION_RATIO",
+    "import_max_rows": "GRIDPOINTS_IMPORT_MAX_ROWS",
+    "import_max_empty_rows": "GRIDPOINTS_IMPORT_MAX_EMPTY_ROWS",
+    "audit_key": "GRIDPOINTS_AUDIT_KEY",
+    "audit_checkpoint_file_setting": "GRIDPOINTS_AUDIT_CHECKPOINT_FILE",
     "uploads_dir_setting": "GRIDPOINTS_UPLOADS_DIR",
     "scoring_rules_dir_setting": "GRIDPOINTS_SCORING_RULES_DIR",
 }
@@ -129,7 +174,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
     raw: dict[str, object] = {
         field: env[name] for field, name in ENVIRONMENT.items() if env.get(name, "") != ""
     }
-    for listed in ("org_level_names", "activity_categories"):
+    for listed in ("org_level_names", "activity_categories", "trusted_proxies"):
         if listed in raw:
             raw[listed] = [p.strip() for p in str(raw[listed]).split(",") if p.strip()]
     raw.update(overrides)
@@ -137,12 +182,28 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
     raw["var_dir"] = var_dir
     raw.setdefault("database_url", f"sqlite:///{var_dir / 'gridpoints.sqlite3'}")
     raw["database_url"] = _normalise_database_url(str(raw["database_url"]))
-    if "secret_key" not in raw:
-        raw["secret_key"] = _kept_secret(var_dir)
+    for field in ("secret_key", "audit_key"):
+        if field in raw:
+            continue
+        if not raw["database_url"].startswith("sqlite"):
+            # Several processes share one PostgreSQL: a key each made for itself would
+            # split them (tokens of one refused by the others, an audit chain unverifiable).
+            raise SettingsError(
+                f"{ENVIRONMENT[field]} must be set when DATABASE_URL is PostgreSQL "
+                "(the same value on every API process and worker)"
+            )
+        raw[field] = _kept_secret(var_dir, field)
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_named(exc)) from exc
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"GRIDPOINTS_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+            ) from None
     if settings.community_level_name not in settings.org_level_names:
         raise SettingsError(
             f"GRIDPOINTS_COMMUNITY_LEVEL_NAME {settings.community_level_name!r} is not one of "
@@ -171,9 +232,10 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
-def _kept_secret(var_dir: Path) -> str:
-    """The embedded secret: generated once, then read from `var/secret_key`."""
-    path = var_dir / "secret_key"
+def _kept_secret(var_dir: Path, name: str) -> str:
+    """An embedded secret: generated once, then read from `var/<name>` (`secret_key`,
+    `audit_key`)."""
+    path = var_dir / name
     var_dir.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -181,7 +243,7 @@ def _kept_secret(var_dir: Path) -> str:
         secret = path.read_text().strip()
         if secret:
             return secret
-        raise SettingsError(f"{path} is empty; delete it or set SECRET_KEY") from None
+        raise SettingsError(f"{path} is empty; delete it or set {ENVIRONMENT[name]}") from None
     secret = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w") as handle:
         handle.write(secret + "\n")

@@ -49,6 +49,7 @@ def worker_env(settings, tmp_path: Path) -> dict[str, str]:
         DATABASE_URL=settings.database_url,
         REDIS_URL=REDIS_TEST_URL,
         SECRET_KEY=settings.secret_key,
+        GRIDPOINTS_AUDIT_KEY=settings.audit_key,
         GRIDPOINTS_VAR_DIR=str(tmp_path / "worker-var"),
         GRIDPOINTS_JOB_QUEUE=f"gridpoints:test:{uuid.uuid4().hex}",
         GRIDPOINTS_JOB_TIMEOUT_SECONDS=str(JOB_TIMEOUT_SECONDS),
