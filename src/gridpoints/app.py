@@ -38,6 +38,7 @@ from gridpoints.web.dependencies import DEPENDENCIES
 from gridpoints.web.health import HealthController
 from gridpoints.web.openapi import openapi_config
 from gridpoints.web.problems import EXCEPTION_HANDLERS
+from gridpoints.web.security_headers import add_security_headers
 from gridpoints.web.static import static_pages
 from gridpoints.wishes.controllers import WishController
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             }
         ),
         dependencies=DEPENDENCIES,
+        before_send=[add_security_headers],
         lifespan=[resources],
         on_app_init=[jwt_auth.on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
