@@ -7,6 +7,7 @@ import io
 from openpyxl import Workbook
 
 from gridpoints.duty.services import DutyReport
+from gridpoints.spreadsheets import append_row
 
 HEADER = (
     "姓名",
@@ -22,10 +23,11 @@ HEADER = (
 def partner_workbook(partner_name: str, report: DutyReport) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(report.period)
-    sheet.append((f"{partner_name} {report.period} 在职党员社区服务记录",))
-    sheet.append(HEADER)
+    append_row(sheet, (f"{partner_name} {report.period} 在职党员社区服务记录",))
+    append_row(sheet, HEADER)
     for member in report.members:
-        sheet.append(
+        append_row(
+            sheet,
             (
                 member.name,
                 member.org_unit_name,
@@ -34,7 +36,7 @@ def partner_workbook(partner_name: str, report: DutyReport) -> bytes:
                 member.wishes,
                 round(member.minutes / 60, 1),
                 "已完成" if member.done else "未完成",
-            )
+            ),
         )
     out = io.BytesIO()
     book.save(out)

@@ -15,6 +15,7 @@ from gridpoints.members.tables import Member
 from gridpoints.members.vocab import CATEGORY_LABELS, STATUS_LABELS, Category
 from gridpoints.org.queries import within
 from gridpoints.org.services import authorized_unit
+from gridpoints.spreadsheets import append_row
 
 HEADER = ("姓名", "手机号", "类别", "所在网格", "工作单位", "状态")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,9 +50,10 @@ async def exported_members(
 def members_workbook(members: Iterable[MemberOut]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("成员")
-    sheet.append(HEADER)
+    append_row(sheet, HEADER)
     for member in members:
-        sheet.append(
+        append_row(
+            sheet,
             (
                 member.name,
                 member.phone,
@@ -59,7 +61,7 @@ def members_workbook(members: Iterable[MemberOut]) -> bytes:
                 member.org_unit_name,
                 member.employer or "",
                 STATUS_LABELS[member.status],
-            )
+            ),
         )
     out = io.BytesIO()
     book.save(out)

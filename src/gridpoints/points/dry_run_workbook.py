@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from gridpoints.points.rules import RuleSet
 from gridpoints.points.schemas import DryRunResult, MemberChange
+from gridpoints.spreadsheets import append_row
 
 _MEMBER_HEADER = ("成员编号", "姓名", "所在网格", "现行积分", "试算积分", "变化")
 _RULE_HEADER = ("规则集", "规则", "名称", "现行积分", "试算积分", "变化")
@@ -30,12 +31,12 @@ class DryRunWorkbook:
         self._title = f"{unit_name} {period} 积分规则试算（不写入积分）"
         self._changed = changed
         self._version_before = version_before
-        self._members.append(_MEMBER_HEADER)
+        append_row(self._members, _MEMBER_HEADER)
 
     def add_members(self, members: list[MemberChange]) -> None:
         for m in members:
-            self._members.append(
-                (m.member_id, m.name, m.unit, m.before, m.after, m.after - m.before)
+            append_row(
+                self._members, (m.member_id, m.name, m.unit, m.before, m.after, m.after - m.before)
             )
 
     def finish(self, result: DryRunResult) -> bytes:
@@ -52,10 +53,11 @@ class DryRunWorkbook:
             ("试算总分", result.after_total),
             ("变化", result.after_total - result.before_total),
         ):
-            self._summary.append(line)
-        self._rules.append(_RULE_HEADER)
+            append_row(self._summary, line)
+        append_row(self._rules, _RULE_HEADER)
         for rule in result.by_rule:
-            self._rules.append(
+            append_row(
+                self._rules,
                 (
                     rule.rule_set or "",
                     rule.rule or "",
@@ -63,7 +65,7 @@ class DryRunWorkbook:
                     rule.before,
                     rule.after,
                     rule.after - rule.before,
-                )
+                ),
             )
         out = io.BytesIO()
         self._book.save(out)
