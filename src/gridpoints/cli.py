@@ -162,7 +162,9 @@ def _serve(host: str, port: int, workers: int, *, access_log: bool = True) -> No
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app, from GRIDPOINTS_TRUSTED_PROXIES only
+        # (web/dependencies.py); uvicorn's own handling would believe 127.0.0.1 by default.
+        proxy_headers=False,
         log_level="info",
         access_log=access_log,
     )
