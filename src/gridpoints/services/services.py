@@ -173,7 +173,7 @@ async def attach_photo(
         require(actor, Capability.MANAGE_MEMBERS, row["member_path"], WHAT)
     if row["state"] != "submitted":
         raise Conflict("已审核的服务记录不能再换照片", code=f"state_{row['state']}")
-    name = store_photo(settings.uploads_dir, record_id, data, settings.photo_max_bytes)
+    name = await store_photo(settings, record_id, data)
     async with writing():
         await ServiceRecord.update({ServiceRecord.photo: name}).where(ServiceRecord.id == record_id)
         await record(
