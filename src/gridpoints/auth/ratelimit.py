@@ -1,8 +1,21 @@
-"""Sign-in attempt limits, per phone and per client address.
+"""Sign-in attempt limits that slow guessing without letting anyone lock a member out.
 
-Only failed attempts count, each against both keys; once either key is over its limit the
-next attempt is refused with the seconds until it frees up. Counters live in Redis when the
-deployment has one (shared by every API process) and in process memory otherwise.
+Only failed attempts count. Three limits (settings `login_limit_*`):
+- per phone from one address (5 a minute): the guesser is held, the owner elsewhere is not;
+- per phone from anywhere (30 an hour): an attack spread over many addresses is slowed;
+- per address (30 a minute): one address trying many phones is held.
+Past any of them, the next attempt is refused with the seconds until it frees up.
+
+The per-phone limit must not become a way to lock the owner out from one address, so each
+address adds at most `contribution` failures to it within its window (no more than the
+per-phone-and-address limit, and always fewer than the per-phone limit): only several
+addresses together can hold a phone for everyone. In exchange, one address is also held on a
+phone once it reaches the per-phone limit by itself, so coming back every minute does not let
+it guess faster than a spread-out attack.
+
+Counters live in Redis when the deployment has one (shared by every API process, each key
+under `settings.redis_prefix`, so deployments sharing a Redis do not meet) and in process
+memory otherwise.
 """
 
 from __future__ import annotations
@@ -16,41 +29,71 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from gridpoints.settings import Settings
 
+_NAMESPACE = "login"
+
 
 class LoginLimiter:
-    def __init__(self, storage: Storage, per_phone: RateLimitItem, per_address: RateLimitItem):
+    def __init__(
+        self,
+        storage: Storage,
+        per_phone: RateLimitItem,
+        per_address: RateLimitItem,
+        per_phone_address: RateLimitItem | None = None,
+    ) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_phone = per_phone
         self._per_address = per_address
+        self._per_phone_address = per_phone_address or per_phone
+        # The most failures one address adds to a phone's own count within its window.
+        self._contribution = max(1, min(self._per_phone_address.amount, per_phone.amount - 1))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginLimiter:
         storage: Storage
         if settings.redis_url:
             storage = RedisStorage(
-                "async+" + settings.redis_url, implementation="redispy", key_prefix="gp-login"
+                "async+" + settings.redis_url,
+                implementation="redispy",
+                key_prefix=f"{settings.redis_prefix}:{_NAMESPACE}",
             )
         else:
             storage = MemoryStorage()
         return cls(
-            storage, parse(settings.login_limit_per_phone), parse(settings.login_limit_per_address)
+            storage,
+            per_phone=parse(settings.login_limit_per_phone),
+            per_address=parse(settings.login_limit_per_address),
+            per_phone_address=parse(settings.login_limit_per_phone_address),
         )
 
-    def _keys(self, phone: str, address: str) -> list[tuple[RateLimitItem, str]]:
-        return [(self._per_phone, f"phone:{phone}"), (self._per_address, f"addr:{address}")]
+    def _checks(self, phone: str, address: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+        """Every (limit, key) an attempt must be within."""
+        return [
+            (self._per_phone_address, ("phone-address", phone, address)),
+            # The same pair over the per-phone window: what this address did to the phone.
+            (self._per_phone, ("phone-address-long", phone, address)),
+            (self._per_phone, ("phone", phone)),
+            (self._per_address, ("address", address)),
+        ]
 
     async def seconds_until_allowed(self, phone: str, address: str) -> int:
         """0 when an attempt may go ahead; otherwise how long the caller must wait."""
         wait = 0
-        for item, key in self._keys(phone, address):
-            if not await self._limiter.test(item, key):
-                stats = await self._limiter.get_window_stats(item, key)
+        for item, key in self._checks(phone, address):
+            if not await self._limiter.test(item, *key):
+                stats = await self._limiter.get_window_stats(item, *key)
                 wait = max(wait, math.ceil(stats.reset_time - time.time()), 1)
         return wait
 
     async def record_failure(self, phone: str, address: str) -> None:
-        for item, key in self._keys(phone, address):
-            await self._limiter.hit(item, key)
+        long_pair = ("phone-address-long", phone, address)
+        stats = await self._limiter.get_window_stats(self._per_phone, *long_pair)
+        added_by_address = self._per_phone.amount - stats.remaining
+        await self._limiter.hit(self._per_phone_address, "phone-address", phone, address)
+        await self._limiter.hit(self._per_phone, *long_pair)
+        if added_by_address < self._contribution:
+            await self._limiter.hit(self._per_phone, "phone", phone)
+        await self._limiter.hit(self._per_address, "address", address)
 
     async def reset(self) -> None:
+        """Forget every count (of this deployment only, on Redis)."""
         await self._limiter.storage.reset()
