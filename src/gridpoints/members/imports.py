@@ -1,4 +1,7 @@
-"""Starting a member import: check the upload at the edge, then hand it to a job."""
+"""Starting a member import: check the upload at the edge, then hand it to a job.
+
+An XLSX is refused here, before anything in it is parsed, when its zip directory says it is
+not a workbook or unpacks beyond the limits (`importing.inspect_xlsx`); the job checks again."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.errors import DomainError, Invalid
 from gridpoints.jobs.dispatch import JobQueue, start_job
+from gridpoints.members.importing import ImportFileError, ImportLimits, inspect_xlsx, is_xlsx
 from gridpoints.members.jobs import KIND
 from gridpoints.org.services import authorized_unit
 from gridpoints.settings import Settings
@@ -35,6 +39,11 @@ async def start_import(
     if len(content) > settings.upload_max_bytes:
         limit_mb = settings.upload_max_bytes // (1024 * 1024)
         raise UploadTooLarge(f"文件超过 {limit_mb} MB")
+    if is_xlsx(filename, content):
+        try:
+            inspect_xlsx(content, ImportLimits.of(settings)).close()
+        except ImportFileError as exc:
+            raise Invalid.field("file", str(exc)) from exc
     content_type = (
         "text/csv"
         if filename.lower().endswith(".csv")

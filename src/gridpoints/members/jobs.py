@@ -8,7 +8,7 @@ success, so a second delivery of the job finds it finished and writes nothing.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, NoReturn
 
 from gridpoints.audit.services import Change, record_many
 from gridpoints.auth.access import require
@@ -17,11 +17,15 @@ from gridpoints.clock import local_today, utcnow
 from gridpoints.errors import DomainError
 from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.members.importing import (
+    MAX_LISTED_ROWS,
     CheckedRow,
+    CheckOutcome,
     GridIndex,
     ImportFileError,
+    ImportLimits,
     RowProblem,
     check_rows,
+    first_listed,
     read_table,
     taken_phone_problems,
 )
@@ -43,16 +47,6 @@ async def import_members(ctx: JobContext) -> dict[str, Any]:
     except DomainError as exc:
         raise JobFailed(exc.detail, _failure([])) from exc
     assert base is not None
-    filename, data = await ctx.input_file()
-    await ctx.progress(5, "读取文件")
-    try:
-        table = await asyncio.to_thread(lambda: list(read_table(filename, data)))
-    except ImportFileError as exc:
-        raise JobFailed(str(exc), _failure([])) from exc
-    if not table:
-        raise JobFailed("文件中没有数据行", _failure([]))
-    await ctx.progress(30, "检查数据")
-
     scopes = [base["path"]]
     units = await OrgUnit.select(
         OrgUnit.id, OrgUnit.parent, OrgUnit.name, OrgUnit.code, OrgUnit.path, OrgUnit.level
@@ -63,13 +57,28 @@ async def import_members(ctx: JobContext) -> dict[str, Any]:
     partner_ids = {
         row["name"]: row["id"] for row in await PartnerUnit.select(PartnerUnit.id, PartnerUnit.name)
     }
-    good, problems = await asyncio.to_thread(check_rows, iter(table), GridIndex(units), partner_ids)
+    filename, data = await ctx.input_file()
+    await ctx.progress(5, "读取并检查文件")
+    limits = ImportLimits.of(ctx.settings)
+    grids = GridIndex(units)
+    try:
+        # Rows are read as a stream and checked as they come: only good rows and the first
+        # bad rows' problems are kept, so memory is bounded whatever the file holds.
+        checked = await asyncio.to_thread(
+            _read_and_check, filename, data, limits, grids, partner_ids
+        )
+    except ImportFileError as exc:
+        raise JobFailed(str(exc), _failure([])) from exc
+    del data
+    if not checked.good and not checked.bad_rows:
+        raise JobFailed("文件中没有数据行", _failure([]))
+    good = checked.good
     await ctx.progress(60, "核对已登记的手机号")
     taken = await _taken_phones([row.phone for row in good], ctx, start=60, end=85)
-    problems = sorted([*problems, *taken_phone_problems(good, taken)], key=lambda p: p.row)
-    if problems:
-        bad_rows = len({p.row for p in problems})
-        raise JobFailed(f"{bad_rows} 行有误，未导入任何数据", _failure(problems))
+    late = taken_phone_problems(good, taken)
+    bad_rows = checked.bad_rows + len({p.row for p in late})
+    if bad_rows:
+        _refuse(bad_rows, [*checked.problems, *late])
     await ctx.progress(85, "写入")
     communities = await _communities({row.org_unit_id for row in good}, units, ctx)
 
@@ -77,14 +86,29 @@ async def import_members(ctx: JobContext) -> dict[str, Any]:
         # Checked again inside the transaction: someone may have registered a phone meanwhile.
         late = taken_phone_problems(good, await _taken_phones([r.phone for r in good]))
         if late:
-            raise JobFailed(f"{len(late)} 行的手机号刚被登记，未导入任何数据", _failure(late))
+            _refuse(len({p.row for p in late}), late, "的手机号刚被登记")
         return await _write(ctx, good, partner_ids, communities)
 
     return await ctx.complete(write)
 
 
-def _failure(problems: list[RowProblem]) -> dict[str, Any]:
-    return {"imported": 0, "registered": 0, "errors": problems}
+def _read_and_check(
+    filename: str, data: bytes, limits: ImportLimits, grids: GridIndex, partners: dict[str, int]
+) -> CheckOutcome:
+    return check_rows(read_table(filename, data, limits), grids, partners)
+
+
+def _failure(problems: list[RowProblem], bad_rows: int = 0) -> dict[str, Any]:
+    """A failed import's result: the problems of the first bad rows (at most
+    `MAX_LISTED_ROWS`, each value cut short) and how many rows were bad in all; its size is
+    bounded whatever the file held."""
+    return {"imported": 0, "registered": 0, "bad_rows": bad_rows, "errors": problems}
+
+
+def _refuse(bad_rows: int, problems: list[RowProblem], why: str = "有误") -> NoReturn:
+    listed = first_listed(problems)
+    shown = f"（列出前 {MAX_LISTED_ROWS} 行）" if bad_rows > MAX_LISTED_ROWS else ""
+    raise JobFailed(f"{bad_rows} 行{why}，未导入任何数据{shown}", _failure(listed, bad_rows))
 
 
 async def _taken_phones(
