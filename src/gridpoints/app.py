@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         CLOSE_STALE_EVERY,
                     ),
                     Periodic("scoring", ScoringRounds(settings, rulesets), EMBEDDED_EVERY),
+                    queue.sweep_schedule(),  # jobs whose run died, or whose hand-over was lost
                 ]
                 for schedule in schedules:
                     schedule.start()

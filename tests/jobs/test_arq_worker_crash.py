@@ -1,8 +1,8 @@
 """A real `gridpoints worker` on the real Redis, killed in the middle of a member import.
 
-arq delivers at least once: the job is picked up again once its in-progress key expires
-(about the job timeout plus ten seconds), by a new worker. The import must then complete
-with every member written exactly once.
+Delivery is at least once: the job is put back once its heartbeat is missing for
+`GRIDPOINTS_JOB_STALE_SECONDS` and run by a new worker. The import must then complete with
+every member written exactly once.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.live_server import gridpoints_command
 from tests.world import SYSTEM
 
 ROWS = 6000
-# Short, so the crashed job is re-run soon; long enough for the import itself.
+# The runner stops a job after this long: long enough for the import itself.
 JOB_TIMEOUT_SECONDS = 12
 DEADLINE_SECONDS = 120
 pytestmark = pytest.mark.parametrize("settings", ["postgres"], indirect=True)
@@ -53,6 +53,9 @@ def worker_env(settings, tmp_path: Path) -> dict[str, str]:
         GRIDPOINTS_VAR_DIR=str(tmp_path / "worker-var"),
         GRIDPOINTS_JOB_QUEUE=f"gridpoints:test:{uuid.uuid4().hex}",
         GRIDPOINTS_JOB_TIMEOUT_SECONDS=str(JOB_TIMEOUT_SECONDS),
+        # A killed run is noticed by its missing heartbeat, put back by the next worker.
+        GRIDPOINTS_JOB_HEARTBEAT_SECONDS="1",
+        GRIDPOINTS_JOB_STALE_SECONDS="3",
         PYTHONUNBUFFERED="1",
     )
     return env

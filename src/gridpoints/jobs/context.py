@@ -69,7 +69,8 @@ class JobContext:
             self._listener(percent, note)
         if in_transaction():
             return
-        await Job.update({Job.progress: percent, Job.updated_at: utcnow()}).where(
+        now = utcnow()
+        await Job.update({Job.progress: percent, Job.updated_at: now, Job.heartbeat_at: now}).where(
             (Job.id == self.job_id) & (Job.status == JobStatus.RUNNING.value)
         )
 

@@ -2,7 +2,12 @@
 
 With `REDIS_URL` set the queue is arq and `gridpoints worker` processes run the jobs;
 without it they run as tasks inside the server process. Either way the database row is the
-job's truth, and a job whose hand-over failed is handed over again (`resubmit_stale`).
+job's truth: a regular sweep (`resubmit_stale`, by the workers' cron and by the embedded
+server) hands over again what a hand-over, a flush of Redis or a dead run lost.
+
+Every key the platform puts in Redis starts with `GRIDPOINTS_REDIS_PREFIX`: the queue, arq's
+job ids (arq files its own keys as `arq:job:<id>`, `arq:result:<id>`, ... so the prefix is in
+the id), the scheduled tasks' ids and the workers' health check.
 """
 
 from __future__ import annotations
@@ -15,14 +20,19 @@ from typing import Any, Protocol, runtime_checkable
 import msgspec
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from arq.constants import result_key_prefix
+from arq.jobs import Job as ArqJob
+from arq.jobs import JobStatus as ArqJobStatus
 
 from gridpoints.audit.services import Change, record
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
+from gridpoints.jobs import liveness
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.tables import Job, JobInput
 from gridpoints.jobs.vocab import JobStatus
+from gridpoints.periodic import Periodic
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,45 +40,87 @@ log = logging.getLogger(__name__)
 ARQ_FUNCTION = "run_job"
 
 
-def arq_job_id(queue_name: str, job_id: int) -> str:
-    """arq's id for our job. arq keeps job and result keys outside the queue, so the queue
-    name is part of it: deployments (or test runs) sharing one Redis never collide."""
-    return f"{queue_name}:job:{job_id}"
+def queue_name(settings: Settings) -> str:
+    """The arq queue: `GRIDPOINTS_JOB_QUEUE` under the deployment's prefix (the default
+    `gridpoints:jobs` already starts with the default prefix and stays as it is)."""
+    prefix = settings.redis_prefix.rstrip(":")
+    if settings.job_queue_name.startswith(prefix + ":"):
+        return settings.job_queue_name
+    return f"{prefix}:{settings.job_queue_name}"
+
+
+def arq_job_id(queue: str, job_id: int, attempt: int) -> str:
+    """arq's id for a hand-over of our job, made after `attempt` starts. arq keeps job and
+    result keys outside the queue, so the (prefixed) queue name is part of it: deployments
+    sharing one Redis never collide. A job put back after a dead run gets a new id, since
+    arq holds the old one (in progress, then its result) for a while."""
+    return f"{queue}:job:{job_id}:{attempt}"
+
+
+def sweep_every(settings: Settings) -> timedelta:
+    """How often the sweep runs: as often as running jobs beat, at least once a minute."""
+    return timedelta(seconds=min(settings.job_heartbeat_seconds, 60))
 
 
 # Checkable at run time: handlers receive the queue as a typed dependency, which is validated.
 @runtime_checkable
 class JobQueue(Protocol):
-    async def submit(self, job_id: int) -> None: ...
+    settings: Settings
+
+    async def submit(self, job_id: int, attempt: int = 0) -> None: ...
+
+    async def hand_over_if_lost(self, job_id: int, attempt: int) -> bool: ...
 
     async def close(self) -> None: ...
 
 
 class ArqQueue:
-    def __init__(self, pool: ArqRedis, queue_name: str) -> None:
+    def __init__(self, pool: ArqRedis, settings: Settings) -> None:
         self.pool = pool
-        self.queue_name = queue_name
+        self.settings = settings
+        self.queue_name = queue_name(settings)
 
     @classmethod
     async def connect(cls, settings: Settings) -> ArqQueue:
         assert settings.redis_url
         pool = await create_pool(
-            RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.job_queue_name
+            RedisSettings.from_dsn(settings.redis_url), default_queue_name=queue_name(settings)
         )
-        return cls(pool, settings.job_queue_name)
+        return cls(pool, settings)
 
-    async def submit(self, job_id: int) -> None:
+    async def submit(self, job_id: int, attempt: int = 0) -> None:
         # The arq job id is derived from ours, so a second hand-over of a queued job is ignored.
         queued = await self.pool.enqueue_job(
             ARQ_FUNCTION,
             job_id,
-            _job_id=arq_job_id(self.queue_name, job_id),
+            _job_id=arq_job_id(self.queue_name, job_id, attempt),
             _queue_name=self.queue_name,
         )
         if queued is None:
             # Already queued or running, or its arq result is still kept: nothing to do; the
-            # database row stays the truth and the worker's start-up resubmits what is stale.
+            # database row stays the truth and the sweep hands over what is lost.
             log.info("job %s is already known to arq", job_id)
+
+    async def hand_over_if_lost(self, job_id: int, attempt: int) -> bool:
+        """Hand over a queued job again unless arq holds it (queued, or being started)."""
+        arq_id = arq_job_id(self.queue_name, job_id, attempt)
+        status = await ArqJob(arq_id, self.pool, _queue_name=self.queue_name).status()
+        if status is ArqJobStatus.complete:
+            # arq ran this hand-over, yet the job is still queued (the run ended before it
+            # counted a start): the kept result would block the id, so it goes.
+            still = await Job.count().where(
+                (Job.id == job_id)
+                & (Job.status == JobStatus.QUEUED.value)
+                & (Job.attempts == attempt)
+            )
+            if not still:
+                return False
+            await self.pool.delete(result_key_prefix + arq_id)
+        elif status is not ArqJobStatus.not_found:
+            return False
+        log.warning("job %s was not in Redis: handed over again", job_id)
+        await self.submit(job_id, attempt)
+        return True
 
     async def close(self) -> None:
         await self.pool.aclose()
@@ -79,26 +131,40 @@ class InProcessQueue:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: dict[int, asyncio.Task[Any]] = {}
 
-    async def submit(self, job_id: int) -> None:
+    async def submit(self, job_id: int, attempt: int = 0) -> None:
+        if job_id in self._tasks:
+            return  # this process is running it already
         task = asyncio.create_task(run_job(job_id, self.settings), name=f"job-{job_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
+
+    async def hand_over_if_lost(self, job_id: int, attempt: int) -> bool:
+        """Queued in the database but not a task here (lost at a crash, or a process of
+        `serve --workers N` starts it now: a second delivery does nothing)."""
+        if job_id in self._tasks:
+            return False
+        await self.submit(job_id, attempt)
+        return True
+
+    def sweep_schedule(self) -> Periodic:
+        """The embedded server's sweep, every `sweep_every` (workers have a cron for it)."""
+        return Periodic("job-sweep", lambda: resubmit_stale(self), sweep_every(self.settings))
 
     async def wait_idle(self) -> None:
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
     async def close(self, grace: float = 10.0) -> None:
-        """Let running jobs finish for `grace` seconds, then cancel them (they stay `running`
-        and are handed over again at the next start)."""
+        """Let running jobs finish for `grace` seconds, then cancel them (they are queued
+        again, without counting the start, and run at the next start)."""
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=grace)
-        for task in list(self._tasks):
+            await asyncio.wait(list(self._tasks.values()), timeout=grace)
+        for task in list(self._tasks.values()):
             task.cancel()
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=grace)
+            await asyncio.wait(list(self._tasks.values()), timeout=grace)
 
 
 async def open_queue(settings: Settings) -> JobQueue:
@@ -145,15 +211,25 @@ async def start_job(
     return job_id
 
 
-async def resubmit_stale(queue: JobQueue, older_than: timedelta = timedelta(0)) -> int:
-    """Hand over again every job not finished (after a crash, or a failed hand-over)."""
-    cutoff = utcnow() - older_than
-    rows = await Job.select(Job.id).where(
-        Job.status.is_in([JobStatus.QUEUED.value, JobStatus.RUNNING.value])
-        & (Job.updated_at <= cutoff)
-    )
-    for row in rows:
-        await queue.submit(row["id"])
-    if rows:
-        log.info("re-queued %d unfinished jobs", len(rows))
-    return len(rows)
+async def resubmit_stale(queue: JobQueue) -> int:
+    """The sweep: hand over again every queued job the queue lost (a failed hand-over, a
+    flush or failover of Redis, a crash of the embedded server), put back every running job
+    whose run died (no heartbeat for `job_stale_seconds`) and fail those that died at each
+    of their `job_max_attempts` starts. Run at start-up and every `sweep_every`; safe to run
+    anywhere and often. Returns how many jobs were handed over."""
+    settings = queue.settings
+    handed = 0
+    for row in await liveness.queued():
+        if await queue.hand_over_if_lost(row["id"], row["attempts"]):
+            handed += 1
+    for row in await liveness.dead_runs(settings):
+        if row["attempts"] >= settings.job_max_attempts:
+            await liveness.give_up(row["id"], settings)
+            continue
+        attempts = await liveness.put_back(row["id"], settings)
+        if attempts is not None:
+            await queue.submit(row["id"], attempts)
+            handed += 1
+    if handed:
+        log.info("handed over %d unfinished jobs again", handed)
+    return handed

@@ -1,6 +1,7 @@
 """A job row holds everything a client asks about a job; the worker that runs it may be on
 another machine, so uploaded input is kept in the database too (`JobInput`), and so is the
-file a job makes for download (`JobOutput`)."""
+file a job makes for download (`JobOutput`). `attempts` counts the job's starts and
+`heartbeat_at` is touched while a run is alive (see `jobs.liveness`)."""
 
 from piccolo.columns import Bytea, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
@@ -20,6 +21,7 @@ class Job(Table, tablename="job"):
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
+    heartbeat_at = Timestamptz(null=True, default=None)
 
 
 class JobInput(Table, tablename="job_input"):
