@@ -10,12 +10,14 @@ from datetime import timedelta
 
 import pytest
 
+from gridpoints.app import create_app
 from gridpoints.clock import utcnow
+from gridpoints.db import engine as db_engine
 from gridpoints.jobs.dispatch import InProcessQueue, resubmit_stale, start_job
 from gridpoints.jobs.registry import HANDLERS
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.tables import Job
-from tests.conftest import make_settings
+from tests.conftest import make_settings, serving
 from tests.jobs import handlers
 from tests.jobs.handlers import GATES, RUNS, STARTED
 from tests.world import SYSTEM
@@ -154,6 +156,22 @@ async def test_a_job_whose_heartbeat_stopped_is_put_back_by_the_sweep(settings):
     GATES[job_id].set()
     await queue.wait_idle()
     assert (await _job(job_id))["status"] == "succeeded"
+
+
+async def test_the_embedded_server_puts_back_a_dead_run_on_its_timer(settings, db):
+    # Alive when the server starts (its start-up sweep leaves it), dead three seconds later.
+    job_id = await _crashed_job("running", attempts=1, touched_ago=timedelta(0))
+    GATES[job_id].set()
+
+    async def succeeded() -> bool:
+        return (await _job(job_id))["status"] == "succeeded"
+
+    async with serving(create_app(fast(settings))):
+        assert (await _job(job_id))["status"] == "running"
+        await _until(succeeded, seconds=15)
+    db_engine.use_engine(db)
+    row = await _job(job_id)
+    assert (row["attempts"], RUNS[job_id]) == (2, 1)
 
 
 async def test_a_second_delivery_of_a_running_job_does_nothing(settings):

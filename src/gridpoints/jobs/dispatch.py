@@ -150,7 +150,8 @@ class InProcessQueue:
 
     def sweep_schedule(self) -> Periodic:
         """The embedded server's sweep, every `sweep_every` (workers have a cron for it)."""
-        return Periodic("job-sweep", lambda: resubmit_stale(self), sweep_every(self.settings))
+        every = sweep_every(self.settings)
+        return Periodic("job-sweep", lambda: resubmit_stale(self), every, first_after=every)
 
     async def wait_idle(self) -> None:
         while self._tasks:
