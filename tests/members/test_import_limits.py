@@ -267,3 +267,37 @@ async def test_a_bad_row_report_lists_the_first_thousand_rows_cut_short_with_the
     assert all(len(v) <= 101 for v in values)
     assert values[0] == "名" * 100 + "…"
     assert len(json.dumps(result, ensure_ascii=False).encode()) < 1024 * 1024
+
+
+def test_an_xlsx_as_excel_writes_it_reads_shared_rich_and_numeric_cells(tmp_path):
+    """Excel keeps text in shared strings (rich runs, phonetic guides), phones as numbers,
+    and may prefix the namespace; the streamed reader gives what openpyxl gave."""
+    from bench.import_memory import _package
+
+    ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    strings = [*HEADER, "张一", "居民党员", "甲一小区/1号楼/1单元"]
+    shared = "".join(f"<x:si><x:t>{s}</x:t></x:si>" for s in strings[:-2])
+    shared += "<x:si><x:r><x:rPr><x:b/></x:rPr><x:t>居民</x:t></x:r><x:r><x:t>党员</x:t></x:r>"
+    shared += "<x:rPh sb='0' eb='1'><x:t>ジュウミン</x:t></x:rPh></x:si>"
+    shared += f"<x:si><x:t xml:space='preserve'> {strings[-1]} </x:t></x:si>"
+    header = "".join(f'<x:c r="{c}1" t="s"><x:v>{i}</x:v></x:c>' for i, c in enumerate("ABCDE"))
+    row2 = (
+        '<x:c r="A2" t="s"><x:v>5</x:v></x:c><x:c r="B2"><x:v>13500000001</x:v></x:c>'
+        '<x:c r="C2" t="s"><x:v>6</x:v></x:c><x:c r="D2" t="s"><x:v>7</x:v></x:c>'
+    )
+    row3 = '<x:c r="B3"><x:v>1.3500000002E10</x:v></x:c>'
+    sheet = f'<x:worksheet {ns}><x:sheetData><x:row r="1">{header}</x:row>'
+    sheet += f'<x:row r="2">{row2}</x:row><x:row r="3">{row3}</x:row>'
+    sheet += "</x:sheetData></x:worksheet>"
+    path = tmp_path / "excel.xlsx"
+    _package(
+        path,
+        sheet=lambda: iter([sheet.encode()]),
+        shared=lambda: iter([f"<x:sst {ns}>{shared}</x:sst>".encode()]),
+    )
+    rows = list(read_table("excel.xlsx", path.read_bytes()))
+    assert rows == [
+        (2, {"name": "张一", "phone": "13500000001", "category": "居民党员",
+             "grid": "甲一小区/1号楼/1单元", "employer": ""}),
+        (3, {"name": "", "phone": "13500000002", "category": "", "grid": "", "employer": ""}),
+    ]  # fmt: skip
