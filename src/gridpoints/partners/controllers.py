@@ -39,6 +39,31 @@ class PartnerAccountController(Controller):
         return await services.list_accounts(actor, partner_id)
 
     @post(
+        "/partner-accounts/{account_id:int}/disable",
+        operation_id="disablePartnerAccount",
+        summary="Disable a partner contact's account",
+        description="The contact can no longer sign in (the same 401 as a wrong password) and "
+        "their tokens stop working at once; enabling the account later does not revive them. "
+        "Disabling a disabled account changes nothing.",
+        status_code=200,
+        responses=problems(403, 404),
+    )
+    async def disable_account(self, actor: Actor, account_id: IdPath) -> PartnerAccountOut:
+        return await services.set_account_status(actor, account_id, enabled=False)
+
+    @post(
+        "/partner-accounts/{account_id:int}/enable",
+        operation_id="enablePartnerAccount",
+        summary="Enable a disabled partner contact's account again",
+        description="The contact may sign in again; tokens from before it was disabled stay "
+        "ended. Enabling an active account changes nothing.",
+        status_code=200,
+        responses=problems(403, 404),
+    )
+    async def enable_account(self, actor: Actor, account_id: IdPath) -> PartnerAccountOut:
+        return await services.set_account_status(actor, account_id, enabled=True)
+
+    @post(
         "/auth/partner-login",
         operation_id="partnerLogin",
         summary="Sign in as a partner unit's contact",
