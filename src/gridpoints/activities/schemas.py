@@ -7,11 +7,11 @@ from typing import Annotated
 
 import msgspec
 
-from gridpoints.schemas import Id
+from gridpoints.schemas import PLAIN, VISIBLE, AwareDatetime, Id, both_or_neither
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Title = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=100)]
 CategoryCode = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-Description = Annotated[str, msgspec.Meta(max_length=2000)]
+Description = Annotated[str, PLAIN, msgspec.Meta(max_length=2000)]
 Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 RadiusM = Annotated[int, msgspec.Meta(ge=10, le=5000)]
@@ -22,8 +22,8 @@ class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
     org_unit_id: Id
     title: Title
     category: CategoryCode
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     lat: Latitude
     lng: Longitude
     radius_m: RadiusM = 200
@@ -34,13 +34,17 @@ class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
 class ActivityPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     title: Title | msgspec.UnsetType = msgspec.UNSET
     category: CategoryCode | msgspec.UnsetType = msgspec.UNSET
-    starts_at: datetime | msgspec.UnsetType = msgspec.UNSET
-    ends_at: datetime | msgspec.UnsetType = msgspec.UNSET
+    starts_at: AwareDatetime | msgspec.UnsetType = msgspec.UNSET
+    ends_at: AwareDatetime | msgspec.UnsetType = msgspec.UNSET
     lat: Latitude | msgspec.UnsetType = msgspec.UNSET
     lng: Longitude | msgspec.UnsetType = msgspec.UNSET
     radius_m: RadiusM | msgspec.UnsetType = msgspec.UNSET
     capacity: Capacity | msgspec.UnsetType | None = msgspec.UNSET
     description: Description | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        # An activity is moved by giving its new place whole.
+        both_or_neither(self, "lat", "lng", absent=msgspec.UNSET)
 
 
 class ActivityOut(msgspec.Struct):

@@ -50,9 +50,12 @@ class Fix:
 
 @dataclass(frozen=True)
 class Sighting:
+    """Where the member was seen last; a stored row may lack a coordinate (rows from before
+    half positions were refused), and then it says nothing about speed."""
+
     at: datetime
-    lat: float
-    lng: float
+    lat: float | None
+    lng: float | None
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -65,7 +68,7 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def place_flags(place: Place, fix: Fix | None) -> list[Flag]:
     """Outside when even the nearest point the accuracy allows is beyond the radius."""
-    if fix is None:
+    if fix is None or fix.lat is None or fix.lng is None:
         return [Flag.NO_LOCATION]
     distance = distance_m(place.lat, place.lng, fix.lat, fix.lng)
     return [Flag.OUTSIDE_FENCE] if distance - fix.accuracy_m > place.radius_m else []
@@ -79,9 +82,9 @@ def window_flags(
 
 def speed_flags(previous: Sighting | None, current: Sighting, max_kmh: float) -> list[Flag]:
     """Two check-ins farther apart than anyone travels in the time between them."""
-    if previous is None:
+    if previous is None or None in (previous.lat, previous.lng, current.lat, current.lng):
         return []
-    distance = distance_m(previous.lat, previous.lng, current.lat, current.lng)
+    distance = distance_m(previous.lat, previous.lng, current.lat, current.lng)  # type: ignore[arg-type]
     hours = abs((current.at - previous.at).total_seconds()) / 3600
     # Within a kilometre nothing is impossible (GPS drift, the same neighbourhood).
     if distance <= 1000:

@@ -9,11 +9,11 @@ from uuid import UUID
 import msgspec
 
 from gridpoints.activities.schemas import Latitude, Longitude
-from gridpoints.schemas import Id
+from gridpoints.schemas import PLAIN, AwareDatetime, Id, both_or_neither
 
-Token = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Token = Annotated[str, PLAIN, msgspec.Meta(min_length=1, max_length=200)]
 AccuracyM = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
-Reason = Annotated[str, msgspec.Meta(min_length=2, max_length=500)]
+Reason = Annotated[str, PLAIN, msgspec.Meta(min_length=2, max_length=500)]
 
 
 class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,7 +24,11 @@ class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
     lng: Longitude | None = None
     accuracy_m: AccuracyM | None = None
     # When the phone scanned; a queued check-in is sent later with its own time.
-    at: datetime | None = None
+    at: AwareDatetime | None = None
+
+    def __post_init__(self) -> None:
+        # Half a position is no position; stored, it would poison the member's later check-ins.
+        both_or_neither(self, "lat", "lng", absent=None)
 
 
 class CheckInBatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -39,12 +43,12 @@ class ProxyCheckInIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True):
-    at: datetime | None = None
+    at: AwareDatetime | None = None
 
 
 class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
     decision: Literal["accepted", "rejected"]
-    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    reason: Annotated[str, PLAIN, msgspec.Meta(max_length=500)] = ""
 
 
 class CheckInOut(msgspec.Struct):

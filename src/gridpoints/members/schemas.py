@@ -8,16 +8,16 @@ from typing import Annotated
 import msgspec
 
 from gridpoints.members.vocab import Category, MemberStatus, PartnerKind, RecordState, Role
-from gridpoints.schemas import Id
+from gridpoints.schemas import VISIBLE, Day, Id
 
-PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+PersonName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=50)]
 PhoneText = Annotated[
     str,
     msgspec.Meta(min_length=5, max_length=20, pattern=r"^[0-9+()\- ]+$", examples=["13800138000"]),
 ]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
-OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Agreement = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+OrgName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=100)]
+Agreement = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class RoleOut(msgspec.Struct):
@@ -110,8 +110,8 @@ class PartnerUnitOut(msgspec.Struct):
 class PairingIn(msgspec.Struct, forbid_unknown_fields=True):
     community_id: Id
     agreement: Agreement
-    signed_on: date
-    ends_on: date | None = None
+    signed_on: Day
+    ends_on: Day | None = None
 
 
 class PairingOut(msgspec.Struct):
@@ -126,7 +126,7 @@ class PairingOut(msgspec.Struct):
 
 
 class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
-    reported_on: date
+    reported_on: Day
     partner_unit_id: Id | None = None
 
 
@@ -135,4 +135,4 @@ class ImportStarted(msgspec.Struct):
 
 
 class EndIn(msgspec.Struct, forbid_unknown_fields=True):
-    ended_on: date
+    ended_on: Day

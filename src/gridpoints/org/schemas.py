@@ -6,9 +6,9 @@ from typing import Annotated
 
 import msgspec
 
-from gridpoints.schemas import Id
+from gridpoints.schemas import VISIBLE, Id
 
-UnitName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+UnitName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=100)]
 UnitCode = Annotated[
     str,
     msgspec.Meta(
@@ -18,7 +18,7 @@ UnitCode = Annotated[
         description="Short unique code (letters, digits, dot, dash, underscore)",
     ),
 ]
-LevelName = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+LevelName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=20)]
 
 
 class OrgUnitCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -67,6 +67,9 @@ def read_ruleset(
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return None, [Problem(source, None, "(文件)", f"不是有效的 TOML：{exc}")]
+    except RecursionError:
+        # `a = [[[[...` or `{a = {a = ...` thousands deep: the reader gives up, and so do we.
+        return None, [Problem(source, None, "(文件)", "不是有效的 TOML：嵌套层次过深")]
     spec, found = _convert(source, raw)
     if spec is None:
         return None, found

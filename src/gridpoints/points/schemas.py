@@ -8,6 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from gridpoints.schemas import PLAIN
+
 
 class RuleOut(msgspec.Struct):
     id: str
@@ -74,7 +76,7 @@ class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
     client_id: UUID
     period: Annotated[str, msgspec.Meta(min_length=6, max_length=6)]
     amount: Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
-    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
+    reason: Annotated[str, PLAIN, msgspec.Meta(min_length=2, max_length=200)]
 
 
 class LeaderOut(msgspec.Struct):

@@ -7,18 +7,18 @@ from typing import Annotated
 
 import msgspec
 
-from gridpoints.schemas import Id
+from gridpoints.schemas import PLAIN, AwareDatetime, Id
 
 Hours = Annotated[float, msgspec.Meta(gt=0, le=24)]
-Description = Annotated[str, msgspec.Meta(min_length=2, max_length=2000)]
-Reason = Annotated[str, msgspec.Meta(min_length=2, max_length=500)]
+Description = Annotated[str, PLAIN, msgspec.Meta(min_length=2, max_length=2000)]
+Reason = Annotated[str, PLAIN, msgspec.Meta(min_length=2, max_length=500)]
 
 
 class ServiceRecordIn(msgspec.Struct, forbid_unknown_fields=True):
     category: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
     hours: Hours
     description: Description
-    served_on: datetime
+    served_on: AwareDatetime
     # Someone else's record: a leader logging a deed on a member's behalf.
     member_id: Id | None = None
 

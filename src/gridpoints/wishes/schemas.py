@@ -7,18 +7,18 @@ from typing import Annotated
 
 import msgspec
 
-from gridpoints.schemas import Id
+from gridpoints.schemas import PLAIN, VISIBLE, Id
 
 
 class WishIn(msgspec.Struct, forbid_unknown_fields=True):
     org_unit_id: Id
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    title: Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=100)]
     category: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "resident_service"
-    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    description: Annotated[str, PLAIN, msgspec.Meta(max_length=2000)] = ""
 
 
 class FulfilIn(msgspec.Struct, forbid_unknown_fields=True):
-    evidence: Annotated[str, msgspec.Meta(min_length=2, max_length=2000)]
+    evidence: Annotated[str, PLAIN, msgspec.Meta(min_length=2, max_length=2000)]
 
 
 class WishOut(msgspec.Struct):
