@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -33,6 +34,10 @@ from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
 ReviewQuery = Annotated[
     Literal["accepted", "pending", "rejected"] | None, QueryParameter(required=False)
 ]
+
+
+log = logging.getLogger(__name__)
+_ITEM_FAILED = {"status": 500, "code": "internal", "detail": "服务器内部错误，请稍后再发送此条"}
 
 
 def _stored(checkin: CheckInOut, created: bool) -> Response[CheckInOut]:
@@ -88,6 +93,11 @@ class CheckInController(Controller):
                         {"field": p.field, "detail": p.detail} for p in exc.problems
                     ]
                 results.append(BatchItemOut(str(item.client_id), exc.status, problem=problem))
+            except Exception:
+                # Items before this one are stored: the batch still answers for each item,
+                # and the phone keeps this one queued to send again.
+                log.exception("check-in %s of a batch failed", item.client_id)
+                results.append(BatchItemOut(str(item.client_id), 500, problem=dict(_ITEM_FAILED)))
         return BatchOut(items=results)
 
     @post(
