@@ -36,6 +36,7 @@ import httpx
 from gridpoints.activities.codes import make_token, slot_of
 from gridpoints.activities.tables import Activity
 from gridpoints.app import create_app
+from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db import engine as db_engine
@@ -141,10 +142,15 @@ async def prepare(settings, members: int):
             ).returning(Activity.id)
         )[0]["id"]
         ids = [r["id"] for r in await Member.select(Member.id).where(Member.org_unit == community)]
+        # Each member signed in once, as sign-in does it (a session per member).
+        sessions = [await open_session(AccountKind.MEMBER, member_id) for member_id in ids]
     finally:
         await db_engine.stop(engine)
     tokens = create_app(settings).state.tokens
-    bearers = [f"Bearer {tokens.issue(member_id)}" for member_id in ids]
+    bearers = [
+        f"Bearer {tokens.issue(member_id, session_id)}"
+        for member_id, session_id in zip(ids, sessions, strict=True)
+    ]
 
     def fresh_requests() -> list[tuple[str, str]]:
         """Each member's check-in with the code of the current slot (valid about 30-60 s)."""

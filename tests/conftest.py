@@ -24,6 +24,7 @@ import pytest
 from litestar import Litestar
 
 from gridpoints.app import create_app
+from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.db import engine as db_engine
 from gridpoints.db.migrate import migrate
 from gridpoints.db.piccolo_app import APP_CONFIG
@@ -172,6 +173,28 @@ class ApiClient(httpx.AsyncClient):
             base_url="http://testserver",
         )
         self.app = app
+        self._signed_in: dict[int, str] = {}
+
+    async def token_for(self, member_id: int) -> str:
+        """This client's token for a member: one sign-in session per member, opened the
+        way sign-in opens it, then reused (so signing out ends it for later requests)."""
+        if member_id not in self._signed_in:
+            session_id = await open_session(AccountKind.MEMBER, member_id)
+            self._signed_in[member_id] = self.app.state.tokens.issue(member_id, session_id)
+        return self._signed_in[member_id]
+
+    def forget_sign_ins(self) -> None:
+        """Sign in afresh at the next request (after a change that ended sessions)."""
+        self._signed_in.clear()
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        # `bearer()` names the member; the session behind the token is opened here, where
+        # the database can be reached.
+        header = request.headers.get("Authorization", "")
+        if header.startswith(_SIGNED_IN_AS):
+            member_id = int(header.removeprefix(_SIGNED_IN_AS))
+            request.headers["Authorization"] = f"Bearer {await self.token_for(member_id)}"
+        return await super().send(request, **kwargs)
 
 
 @asynccontextmanager
@@ -216,7 +239,10 @@ async def world(db: Any, settings: Settings) -> World:
     return await build_world(settings)
 
 
+_SIGNED_IN_AS = "Bearer signed-in-as:"
+
+
 def bearer(client: ApiClient, member_id: int) -> dict[str, str]:
-    """Authorization header for a member, issued the way sign-in issues it."""
-    token = client.app.state.tokens.issue(member_id)
-    return {"Authorization": f"Bearer {token}"}
+    """Authorization header for a member, signed in the way sign-in does it (the session
+    and token are made by `ApiClient` when the request is sent)."""
+    return {"Authorization": f"{_SIGNED_IN_AS}{member_id}"}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from gridpoints.auth.sessions import AccountKind, open_session
 from tests.conftest import bearer
 from tests.world import PASSWORD
 
@@ -80,9 +81,10 @@ def _unsigned(payload: dict) -> str:
     "make_token",
     [
         pytest.param(
-            lambda s, m: _unsigned(
+            lambda s, m, j: _unsigned(
                 {
                     "sub": str(m),
+                    "jti": j,
                     "aud": s.token_audience,
                     "iss": "gridpoints",
                     "exp": time.time() + 3600,
@@ -90,13 +92,20 @@ def _unsigned(payload: dict) -> str:
             ),
             id="alg-none",
         ),
-        pytest.param(lambda s, m: _token(s, sub=str(m), aud="someone-else"), id="wrong-audience"),
-        pytest.param(lambda s, m: _token(s, sub=str(m), iss="elsewhere"), id="wrong-issuer"),
-        pytest.param(lambda s, m: _token(s, sub=str(m))[:-4] + "AAAA", id="bad-signature"),
         pytest.param(
-            lambda s, m: jwt.encode(
+            lambda s, m, j: _token(s, jti=j, sub=str(m), aud="someone-else"), id="wrong-audience"
+        ),
+        pytest.param(
+            lambda s, m, j: _token(s, jti=j, sub=str(m), iss="elsewhere"), id="wrong-issuer"
+        ),
+        pytest.param(
+            lambda s, m, j: _token(s, jti=j, sub=str(m))[:-4] + "AAAA", id="bad-signature"
+        ),
+        pytest.param(
+            lambda s, m, j: jwt.encode(
                 {
                     "sub": str(m),
+                    "jti": j,
                     "aud": s.token_audience,
                     "iss": "gridpoints",
                     "exp": time.time() + 3600,
@@ -106,20 +115,24 @@ def _unsigned(payload: dict) -> str:
             ),
             id="other-secret",
         ),
-        pytest.param(lambda s, m: _token(s, sub=str(m), exp=int(time.time()) - 10), id="expired"),
-        pytest.param(lambda s, m: "not-a-jwt", id="garbage"),
-        pytest.param(lambda s, m: _with_payload(_token(s, sub="1"), sub=str(m)), id="other-sub"),
         pytest.param(
-            lambda s, m: jwt.encode(
-                {"sub": str(m), "aud": s.token_audience, "iss": "gridpoints"},
+            lambda s, m, j: _token(s, jti=j, sub=str(m), exp=int(time.time()) - 10), id="expired"
+        ),
+        pytest.param(lambda s, m, j: "not-a-jwt", id="garbage"),
+        pytest.param(
+            lambda s, m, j: _with_payload(_token(s, jti=j, sub="1"), sub=str(m)), id="other-sub"
+        ),
+        pytest.param(
+            lambda s, m, j: jwt.encode(
+                {"sub": str(m), "jti": j, "aud": s.token_audience, "iss": "gridpoints"},
                 s.secret_key,
                 algorithm="HS256",
             ),
             id="no-expiry",
         ),
         pytest.param(
-            lambda s, m: jwt.encode(
-                {"sub": str(m), "aud": s.token_audience, "iss": "gridpoints", "exp": 2e9},
+            lambda s, m, j: jwt.encode(
+                {"sub": str(m), "jti": j, "aud": s.token_audience, "iss": "gridpoints", "exp": 2e9},
                 s.secret_key,
                 algorithm="HS512",
             ),
@@ -128,11 +141,13 @@ def _unsigned(payload: dict) -> str:
     ],
 )
 async def test_tokens_that_must_not_pass_get_401(client, world, settings, make_token):
-    good = _token(settings, sub=str(world.leader_a))
+    # Every token below names a standing sign-in session: only what the test varies is wrong.
+    session = str(await open_session(AccountKind.MEMBER, world.leader_a))
+    good = _token(settings, jti=session, sub=str(world.leader_a))
     assert (
         await client.get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
     ).status_code == 200
-    bad = {"Authorization": f"Bearer {make_token(settings, world.leader_a)}"}
+    bad = {"Authorization": f"Bearer {make_token(settings, world.leader_a, session)}"}
     response = await client.get("/api/v1/me", headers=bad)
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from gridpoints.audit.tables import AuditEntry
+from gridpoints.auth.passwords import hash_password
 from gridpoints.members import services
 from gridpoints.members.schemas import RoleGrantIn
 from gridpoints.members.tables import Member, MemberRegistration
@@ -402,9 +403,10 @@ async def test_only_a_manager_of_the_member_may_edit_them(client, world):
     _refused(
         await client.patch(path, json={"name": "甲"}, headers=bearer(client, world.leader_b)), 404
     )
-    # Members may not edit their own record (it is the grid's record of them).
+    # Members may not edit their own record (it is the grid's record of them); they can read
+    # it, so they are told so rather than told it is not there.
     _refused(
-        await client.patch(path, json={"name": "甲"}, headers=bearer(client, world.member_a)), 404
+        await client.patch(path, json={"name": "甲"}, headers=bearer(client, world.member_a)), 403
     )
     assert await _counts() == counts
 
@@ -424,7 +426,9 @@ async def test_a_leader_sets_a_members_password_and_the_member_can_sign_in(clien
         headers=bearer(client, world.leader_a),
     )
     assert response.status_code == 204, response.text
-    assert (await _login(client, "139 0000 0005", "new-password-123")).status_code == 200
+    signed_in = await _login(client, "139 0000 0005", "new-password-123")
+    assert signed_in.status_code == 200
+    assert signed_in.json()["password_change_required"] is True, "a temporary password"
     [entry] = [
         e
         for e in await _audit(client, world, world.member_a)
@@ -434,13 +438,30 @@ async def test_a_leader_sets_a_members_password_and_the_member_can_sign_in(clien
     assert await _counts() == (counts[0], counts[1], counts[2] + 1)
 
 
-async def test_a_member_sets_their_own_password_but_not_anyone_elses(client, world):
+async def test_a_member_sets_their_own_password_only_with_the_current_one(client, world):
+    # Reported: the member route set one's own password without the current one, so a
+    # borrowed phone's open session was enough to take the account over.
+    await Member.update({Member.password_hash: hash_password(PASSWORD)}).where(
+        Member.id == world.viewer_a
+    )
     own = await client.post(
         f"{MEMBERS}/{world.viewer_a}/password",
         json={"password": "my-own-secret-1"},
         headers=bearer(client, world.viewer_a),
     )
-    assert own.status_code == 204, own.text
+    _refused(own, 403)
+    wrong = await client.post(
+        "/api/v1/me/password",
+        json={"current_password": "not-my-password", "new_password": "my-own-secret-1"},
+        headers=bearer(client, world.viewer_a),
+    )
+    _refused(wrong, 400, "current_password")
+    changed = await client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "my-own-secret-1"},
+        headers=bearer(client, world.viewer_a),
+    )
+    assert changed.status_code == 204, changed.text
     assert (await _login(client, world.phones["viewer_a"], "my-own-secret-1")).status_code == 200
     counts = await _counts()
     other = await client.post(
@@ -456,10 +477,10 @@ async def test_a_member_sets_their_own_password_but_not_anyone_elses(client, wor
     )
     _refused(sibling, 404)
     short = await client.post(
-        f"{MEMBERS}/{world.viewer_a}/password",
-        json={"password": "short"},
+        "/api/v1/me/password",
+        json={"current_password": "my-own-secret-1", "new_password": "short"},
         headers=bearer(client, world.viewer_a),
     )
-    _refused(short, 400, "password")
+    _refused(short, 400, "new_password")
     assert await _counts() == counts
     assert (await _login(client, world.phones["leader_a"], PASSWORD)).status_code == 200

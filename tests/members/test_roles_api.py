@@ -133,6 +133,9 @@ async def test_a_granted_role_takes_effect_and_ends_when_revoked(client, world):
     entry = await AuditEntry.select().order_by(AuditEntry.id, ascending=False).first()
     assert entry["action"] == "role.revoke" and entry["object_id"] == granted.json()["id"]
     assert entry["after"] is None and '"unit_head"' in entry["before"]
+    # Removing a role ends the member's sign-ins; signed in again, the role is gone.
+    assert (await client.get(viewer_path, headers=member)).status_code == 401
+    client.forget_sign_ins()
     assert (await client.get(viewer_path, headers=member)).status_code == 404
     listed = await client.get(MEMBERS, headers=member)
     assert listed.json()["items"] == []
@@ -210,25 +213,29 @@ async def test_revoking_needs_power_over_roles_on_the_unit_and_over_the_role(cli
     )
     await _make_secretary_of_a(world)
     counts = (counts[0] + 1, counts[1] + 1)
-    # The admin's role sits on the community, above the secretary's grid.
+    # The admin's role sits on the community, above the secretary's grid. She lives in grid A,
+    # so the secretary sees her: refused, not hidden.
     _refused(
         await client.delete(
             f"{MEMBERS}/{world.admin}/roles/{admin_role}", headers=bearer(client, world.leader_a)
         ),
-        404,
+        403,
     )
-    # An admin role inside grid A is in view, but beyond a secretary's powers.
+    # An admin role inside grid A.
     inner_admin = await services.grant_role(
         SYSTEM, world.member_a, RoleGrantIn(role=Role.ADMIN, org_unit_id=world.units["A1"])
     )
     counts = (counts[0] + 1, counts[1] + 1)
-    _refused(
-        await client.delete(
-            f"{MEMBERS}/{world.member_a}/roles/{inner_admin.id}",
-            headers=bearer(client, world.leader_a),
-        ),
-        403,
+    # An admin role on a unit strictly below the secretary's grid is covered by the rank rule
+    # (the secretary's unit lies above it), so the secretary may remove it ...
+    lower = await client.delete(
+        f"{MEMBERS}/{world.member_a}/roles/{inner_admin.id}",
+        headers=bearer(client, world.leader_a),
     )
+    assert lower.status_code == 204, lower.text
+    counts = (counts[0] - 1, counts[1] + 1)
+    # ... but not appoint one: nobody appoints a role with powers they do not hold there.
+    _refused(await _grant(client, world.leader_a, world.member_a, "admin", world.units["A1"]), 403)
     assert await _counts() == counts
     # The volunteer role is within the secretary's powers.
     removed = await client.delete(

@@ -14,7 +14,12 @@ from gridpoints.services.tables import ServiceRecord
 from tests.conftest import bearer
 
 RECORDS = "/api/v1/service-records"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A real 1×1 PNG: photos are decoded, and this one is kept byte for byte (nothing to strip).
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00"
+    b"\x00:~\x9bU\x00\x00\x00\nIDATx\x9cc\xf8\x0f\x00\x01\x01\x01\x00\xb18\xf6\x14\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
 
 
 def _deed(**fields) -> dict:

@@ -7,14 +7,19 @@ parameter with no grid-B object in `_objects_of_b` fails the test until one is n
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from datetime import date, timedelta
 
+from PIL import Image
+
 from gridpoints.activities.schemas import ActivityIn
 from gridpoints.activities.services import create_activity, current_code
 from gridpoints.audit.tables import AuditEntry
-from gridpoints.auth.services import load_principal
+from gridpoints.auth.principal import Caller
+from gridpoints.auth.services import acting_member
+from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.checkins.schemas import CheckInIn
 from gridpoints.checkins.services import check_in
 from gridpoints.clock import utcnow
@@ -68,7 +73,7 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
     )
     assert in_service_b.registration is not None
     activity_b, checkin_b = await _activity_and_checkin_of_b(world, settings)
-    member_b = await load_principal(world.member_b)
+    member_b = await acting_member(world.member_b)
     assert member_b is not None
     record_b = await submit_service(
         member_b,
@@ -80,9 +85,9 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
         ),
         settings,
     )
-    await attach_photo(member_b, record_b.id, b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, settings)
+    await attach_photo(member_b, record_b.id, _tiny_png(), settings)
     wish_b = await post_wish(
-        await load_principal(world.leader_b),
+        await acting_member(world.leader_b),
         WishIn(org_unit_id=world.units["B"], title="乙片区心愿"),
         settings,
     )
@@ -101,10 +106,16 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
     }
 
 
+def _tiny_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
 async def _activity_and_checkin_of_b(world, settings) -> tuple[int, int]:
     now = utcnow()
-    leader_b = await load_principal(world.leader_b)
-    member_b = await load_principal(world.member_b)
+    leader_b = await acting_member(world.leader_b)
+    member_b = await acting_member(world.member_b)
     assert leader_b is not None and member_b is not None
     activity = await create_activity(
         leader_b,
@@ -120,8 +131,9 @@ async def _activity_and_checkin_of_b(world, settings) -> tuple[int, int]:
         settings,
     )
     code = await current_code(leader_b, activity.id, settings, "http://test", now)
+    session_b = await open_session(AccountKind.MEMBER, world.member_b)
     checkin, _ = await check_in(
-        member_b.member_id,
+        Caller(world.member_b, session_b),
         CheckInIn(
             client_id=uuid.uuid4(), activity_id=activity.id, token=code.token, lat=30.0, lng=120.0
         ),

@@ -68,7 +68,7 @@ async def test_an_unexpected_error_is_a_500_problem_without_internals(settings, 
     async with serving(app) as api:
         response = await api.get(
             "/api/v1/boom",
-            headers={"Authorization": f"Bearer {app.state.tokens.issue(world.admin)}"},
+            headers={"Authorization": f"Bearer {await api.token_for(world.admin)}"},
         )
     db_engine.use_engine(db)
     body = _is_problem(response, 500)

@@ -13,12 +13,12 @@ from gridpoints.activities.schemas import ActivityIn, ActivityOut, ActivityPatch
 from gridpoints.activities.tables import Activity
 from gridpoints.activities.vocab import category_label
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.access import require
+from gridpoints.auth.access import Target, check
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
-from gridpoints.errors import FieldProblem, Forbidden, Invalid, NotFound
+from gridpoints.errors import FieldProblem, Invalid, NotFound
 from gridpoints.members.tables import Member
 from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
@@ -84,14 +84,9 @@ async def visible_activity(
 ) -> dict[str, Any]:
     """The activity if the caller may see it (or act on it): else "not found" as for no id."""
     row = await activity_row(activity_id)
-    if row is not None and may_join(await home_path(actor), row["org_path"]):
-        # A member who may join sees it; doing more needs a role there.
-        if capability is Capability.VIEW:
-            return row
-        if not actor.can(capability, row["org_path"]):
-            raise Forbidden(f"您没有权限对该{WHAT}执行此操作")
-        return row
-    require(actor, capability, row["org_path"] if row else None, WHAT)
+    path = row["org_path"] if row else None
+    # Members who may join see it; doing more needs a role there.
+    check(actor, Target(path=path, invites_residents=True), capability, what=WHAT)
     assert row is not None
     return row
 

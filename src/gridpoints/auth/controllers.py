@@ -8,7 +8,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from gridpoints.auth import services
 from gridpoints.auth.schemas import LoginIn, LoginOut, MeOut, PasswordChange
-from gridpoints.auth.tokens import EXCLUDE_FROM_AUTH
+from gridpoints.auth.tokens import ALLOWED_BEFORE_PASSWORD_CHANGE, EXCLUDE_FROM_AUTH
 from gridpoints.web.dependencies import Actor, ClientAddress, Limiter, Tokens
 from gridpoints.web.openapi import problems
 
@@ -37,8 +37,34 @@ class AuthController(Controller):
     ) -> LoginOut:
         return await services.login(data, client_address, limiter, tokens)
 
+    @post(
+        "/auth/logout",
+        operation_id="logout",
+        summary="End this sign-in (the token this request carries)",
+        status_code=HTTP_204_NO_CONTENT,
+        opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
+        responses=problems(),
+    )
+    async def logout(self, actor: Actor) -> None:
+        await services.logout(actor)
+
+    @post(
+        "/auth/logout-all",
+        operation_id="logoutAll",
+        summary="End every sign-in of the caller, on every device",
+        status_code=HTTP_204_NO_CONTENT,
+        opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
+        responses=problems(),
+    )
+    async def logout_all(self, actor: Actor) -> None:
+        await services.logout_all(actor)
+
     @get(
-        "/me", operation_id="getMe", summary="The signed-in member with roles", responses=problems()
+        "/me",
+        operation_id="getMe",
+        summary="The signed-in member with roles",
+        opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
+        responses=problems(),
     )
     async def get_me(self, actor: Actor) -> MeOut:
         return await services.me(actor)
@@ -46,8 +72,10 @@ class AuthController(Controller):
     @post(
         "/me/password",
         operation_id="changeMyPassword",
-        summary="Change one's own password",
+        summary="Change one's own password (the current one is needed)",
+        description="Ends every other sign-in of the member and clears a temporary password.",
         status_code=HTTP_204_NO_CONTENT,
+        opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
         responses=problems(400),
     )
     async def change_password(self, actor: Actor, data: JSONBody[PasswordChange]) -> None:

@@ -1,5 +1,6 @@
-"""What each role may do. A role is held on an org unit and acts on that unit and everything
-below it; `Principal.can` joins the two."""
+"""What each role may do, and the one rank order of roles. A role is held on an org unit and
+acts on that unit and everything below it; `Principal.can` joins the two, and
+`auth.access` holds the rule that uses the rank."""
 
 from __future__ import annotations
 
@@ -43,6 +44,26 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.BUILDING_STEWARD: frozenset({Capability.VIEW}),
     Role.VOLUNTEER: frozenset({Capability.VIEW}),
 }
+
+
+# The one rank order, highest first: where two roles sit on the same unit, only the higher
+# one covers the other (`auth.access.covers_grant`).
+ROLE_RANK: tuple[Role, ...] = (
+    Role.ADMIN,
+    Role.COMMITTEE_MEMBER,
+    Role.BRANCH_SECRETARY,
+    Role.GRID_LEADER,
+    Role.BUILDING_HEAD,
+    Role.UNIT_HEAD,
+    Role.BUILDING_STEWARD,
+    Role.VOLUNTEER,
+)
+_RANK_OF = {role: index for index, role in enumerate(ROLE_RANK)}
+
+
+def outranks(role: Role, other: Role) -> bool:
+    """True when `role` ranks strictly above `other`."""
+    return _RANK_OF[role] < _RANK_OF[other]
 
 
 # Appointing someone to these roles needs the appointer to hold the role's capabilities too.

@@ -1,7 +1,8 @@
 """The signed-in caller: who they are and which roles they hold where.
 
-Every object read and write goes through `Principal.can(capability, path)`: the caller must
-hold a role with that capability on the object's org unit or on one above it.
+`Principal.can(capability, path)`: the caller holds a role with that capability on the
+unit at `path` or on one above it. Object reads and writes go through `auth.access.check`,
+which builds on it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ class RoleGrant(msgspec.Struct, frozen=True):
     org_unit_id: int
     path: str
 
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return ROLE_CAPABILITIES[self.role]
+
 
 class Principal(msgspec.Struct, frozen=True):
     member_id: int | None
@@ -27,6 +32,11 @@ class Principal(msgspec.Struct, frozen=True):
     home: str | None = None
     # A partner unit's contact (no member, no roles): may read that unit's own record.
     partner_unit_id: int | None = None
+    partner_account_id: int | None = None
+    # The sign-in session the request's token names (None for the platform itself).
+    session_id: int | None = None
+    # A temporary password set by a manager: only changing it is allowed until then.
+    must_change_password: bool = False
 
     @classmethod
     def system(cls, name: str = "system") -> Principal:
@@ -61,7 +71,9 @@ class Principal(msgspec.Struct, frozen=True):
 
 
 class Caller(msgspec.Struct, frozen=True):
-    """A valid token's member, on a route that loads the principal itself (see
-    `auth.tokens.LOADS_OWN_PRINCIPAL`): not yet known to be active, and holding no roles."""
+    """A valid token's member and session, on a route that loads the principal itself (see
+    `auth.tokens.LOADS_OWN_PRINCIPAL`): not yet known to be active with the session
+    standing, and holding no roles."""
 
     member_id: int
+    session_id: int

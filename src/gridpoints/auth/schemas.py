@@ -17,6 +17,8 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
 class MeOut(MemberDetail, kw_only=True):
     # Names from the top of the tree down to the member's home unit.
     org_unit_path: list[str]
+    # Signed in with a temporary password: it must be changed before anything else.
+    password_change_required: bool = False
 
 
 class LoginOut(msgspec.Struct):
@@ -24,6 +26,7 @@ class LoginOut(msgspec.Struct):
     token_type: Literal["bearer"]
     expires_in: int
     member: MeOut
+    password_change_required: bool = False
 
 
 class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):

@@ -8,31 +8,48 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from gridpoints.auth.passwords import verify_password
+from gridpoints.audit.services import Change, record
+from gridpoints.auth.passwords import check_new_password, hash_password, verify_password
 from gridpoints.auth.principal import Principal, RoleGrant
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.schemas import LoginIn, LoginOut, MeOut
+from gridpoints.auth.sessions import (
+    AccountKind,
+    EndReason,
+    end_session,
+    end_sessions,
+    open_session,
+)
+from gridpoints.clock import utcnow
 from gridpoints.db import sql
+from gridpoints.db.transactions import writing
 from gridpoints.errors import DomainError, Forbidden, Invalid
 from gridpoints.members.phones import BadPhone, normalise_phone
-from gridpoints.members.services import get_member, set_password
+from gridpoints.members.services import get_member
 from gridpoints.members.tables import Member
 from gridpoints.members.vocab import MemberStatus, Role
-from gridpoints.org.services import get_unit
+from gridpoints.org.services import path_names
 
 if TYPE_CHECKING:
     from gridpoints.auth.tokens import TokenIssuer
 
-# One query for the member, their home unit's path, and every role they hold, with each
-# role's org unit path.
-_PRINCIPAL_SQL = """
-SELECT m.id, m.name, h.path AS home, r.role, r.org_unit AS role_unit, o.path AS role_path
+# One query for the member (if active), their home unit's path, and every role they hold,
+# with each role's org unit path; for a token, only while its session stands.
+_MEMBER_PRINCIPAL = """
+SELECT m.id, m.name, m.must_change_password, h.path AS home,
+       r.role, r.org_unit AS role_unit, o.path AS role_path
 FROM member m
+{session}
 JOIN org_unit h ON h.id = m.org_unit
 LEFT JOIN role_assignment r ON r.member = m.id
 LEFT JOIN org_unit o ON o.id = r.org_unit
-WHERE m.id = {} AND m.status = {}
+WHERE m.id = {{}} AND m.status = {{}}
 """
+_PRINCIPAL_SQL = _MEMBER_PRINCIPAL.format(
+    session="JOIN auth_session s ON s.id = {} AND s.account_kind = 'member' "
+    "AND s.account_id = m.id AND s.ended_at IS NULL"
+)
+_ACTING_MEMBER_SQL = _MEMBER_PRINCIPAL.format(session="")
 
 
 class BadCredentials(DomainError):
@@ -54,8 +71,21 @@ class TooManyAttempts(DomainError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
-async def load_principal(member_id: int) -> Principal | None:
-    rows = await sql.fetch(_PRINCIPAL_SQL, member_id, MemberStatus.ACTIVE.value)
+async def load_principal(member_id: int, session_id: int) -> Principal | None:
+    """The signed-in member of a token, or None when the member is no longer active or the
+    token's session has ended."""
+    rows = await sql.fetch(_PRINCIPAL_SQL, session_id, member_id, MemberStatus.ACTIVE.value)
+    return _principal(rows, session_id)
+
+
+async def acting_member(member_id: int) -> Principal | None:
+    """The active member as they act now, outside any request (a background job acts as its
+    starter, with the roles the starter holds when it runs); None when not active."""
+    rows = await sql.fetch(_ACTING_MEMBER_SQL, member_id, MemberStatus.ACTIVE.value)
+    return _principal(rows, None)
+
+
+def _principal(rows: list, session_id: int | None) -> Principal | None:
     if not rows:
         return None
     grants = tuple(
@@ -64,21 +94,56 @@ async def load_principal(member_id: int) -> Principal | None:
         if row["role"] is not None
     )
     first = rows[0]
-    return Principal(member_id=first["id"], name=first["name"], grants=grants, home=first["home"])
+    return Principal(
+        member_id=first["id"],
+        name=first["name"],
+        grants=grants,
+        home=first["home"],
+        session_id=session_id,
+        must_change_password=bool(first["must_change_password"]),
+    )
 
 
 async def login(
     data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer
 ) -> LoginOut:
     member_id = await authenticate(data.phone, data.password, address, limiter)
-    principal = await load_principal(member_id)
+    session_id = await open_session(AccountKind.MEMBER, member_id)
+    principal = await load_principal(member_id, session_id)
     assert principal is not None
     return LoginOut(
-        access_token=tokens.issue(member_id),
+        access_token=tokens.issue(member_id, session_id),
         token_type="bearer",
         expires_in=tokens.ttl_seconds,
         member=await me(principal),
+        password_change_required=principal.must_change_password,
     )
+
+
+async def logout(actor: Principal) -> None:
+    """End the session of the token this request came with."""
+    if actor.session_id is None:
+        return
+    async with writing():
+        await end_session(actor.session_id, EndReason.LOGOUT)
+        await record(actor, Change("auth.logout", "auth_session", actor.session_id, None))
+
+
+async def logout_all(actor: Principal) -> None:
+    """End every session of the caller's account, this one included."""
+    kind, account_id = _account(actor)
+    async with writing():
+        await end_sessions(kind, account_id, EndReason.LOGOUT_ALL)
+        await record(
+            actor, Change("auth.logout_all", kind.value, account_id, None, after={"ended": "all"})
+        )
+
+
+def _account(actor: Principal) -> tuple[AccountKind, int]:
+    if actor.member_id is not None:
+        return AccountKind.MEMBER, actor.member_id
+    assert actor.partner_account_id is not None
+    return AccountKind.PARTNER, actor.partner_account_id
 
 
 async def authenticate(
@@ -126,13 +191,41 @@ def _own_member(actor: Principal) -> int:
 async def me(actor: Principal) -> MeOut:
     """The signed-in member as the "me" page shows them."""
     detail = await get_member(actor, _own_member(actor))
-    home = await get_unit(Principal.system(), detail.org_unit_id)
-    return MeOut(**msgspec.structs.asdict(detail), org_unit_path=home.path_names)
+    return MeOut(
+        **msgspec.structs.asdict(detail),
+        org_unit_path=await path_names(detail.org_unit_id),
+        password_change_required=actor.must_change_password,
+    )
 
 
 async def change_own_password(actor: Principal, current: str, new: str) -> None:
+    """The caller's own password, given the current one: ends every other sign-in of theirs
+    and clears a temporary password's "must change"."""
     member_id = _own_member(actor)
-    row = await Member.select(Member.password_hash).where(Member.id == member_id).first()
+    row = (
+        await Member.select(Member.password_hash, Member.phone, Member.name)
+        .where(Member.id == member_id)
+        .first()
+    )
     if row is None or not await asyncio.to_thread(verify_password, current, row["password_hash"]):
         raise Invalid.field("current_password", "当前密码不正确")
-    await set_password(actor, member_id, new)
+    check_new_password(new, phone=row["phone"], name=row["name"], field="new_password")
+    if new == current:
+        raise Invalid.field("new_password", "新密码不能与当前密码相同")
+    password_hash = await asyncio.to_thread(hash_password, new)
+    async with writing():
+        await Member.update(
+            {
+                Member.password_hash: password_hash,
+                Member.must_change_password: False,
+                Member.updated_at: utcnow(),
+            }
+        ).where(Member.id == member_id)
+        await end_sessions(
+            AccountKind.MEMBER, member_id, EndReason.PASSWORD_CHANGED, keep=actor.session_id
+        )
+        # The hash itself never goes into the log.
+        await record(
+            actor,
+            Change("member.password_change", "member", member_id, None, after={"password": "set"}),
+        )

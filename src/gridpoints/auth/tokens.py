@@ -2,8 +2,10 @@
 
 The middleware accepts exactly one algorithm (so `alg: none` and any other algorithm fail),
 requires our audience and issuer, verifies the signature and the expiry (`auth.jwt_check`),
-then loads the principal from the database for every request, so a revoked role or a
-deactivated member takes effect at once.
+then loads the principal from the database for every request, so a revoked role, a
+deactivated member or an ended sign-in session (`auth.sessions`; the token's `jti` names its
+session) takes effect at once. A member signed in with a temporary password may only
+change it (routes marked `ALLOWED_BEFORE_PASSWORD_CHANGE`) until they do.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from litestar.security.jwt import JWTAuth, Token
 from gridpoints.auth.jwt_check import BadToken, check_hs256
 from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
+from gridpoints.auth.sessions import session_of
+from gridpoints.errors import Forbidden
 from gridpoints.partners.services import load_partner_principal
 from gridpoints.settings import Settings
 
@@ -30,8 +34,18 @@ EXCLUDE_FROM_AUTH = "exclude_from_auth"
 # checks that they may still sign in) within its own first statement; `request.user` is a
 # `Caller`. For the busiest route, where that saves a round trip to the database.
 LOADS_OWN_PRINCIPAL = "loads_own_principal"
+# Route option: open to a member who signed in with a temporary password and has not yet
+# changed it (reading oneself, changing the password, signing out).
+ALLOWED_BEFORE_PASSWORD_CHANGE = "allowed_before_password_change"
 # A token's subject is a member's id, or `partner:<id>` for a partner unit's account.
 PARTNER_SUBJECT = "partner"
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
+
+    def __init__(self) -> None:
+        super().__init__("您正在使用临时密码，请先修改密码")
 
 
 class CheckedToken(Token):
@@ -83,15 +97,22 @@ async def _retrieve_principal(
         account_id = int(number)
     except ValueError:
         return None
-    loads_own = connection.route_handler.opt.get(LOADS_OWN_PRINCIPAL)
+    opt = connection.route_handler.opt
+    loads_own = opt.get(LOADS_OWN_PRINCIPAL)
     if kind == PARTNER_SUBJECT and not loads_own:
         return await load_partner_principal(account_id)
-    if kind:
-        # Unknown kinds, and partner accounts on the scan routes (they do not check in).
+    session_id = session_of(token.jti)
+    if kind or session_id is None:
+        # Unknown kinds, partner accounts on the scan routes (they do not check in), and
+        # tokens that name no sign-in session.
         return None
     if loads_own:
-        return Caller(account_id)
-    return await load_principal(account_id)
+        return Caller(account_id, session_id)
+    principal = await load_principal(account_id, session_id)
+    needs_change = principal is not None and principal.must_change_password
+    if needs_change and not opt.get(ALLOWED_BEFORE_PASSWORD_CHANGE):
+        raise PasswordChangeRequired()
+    return principal
 
 
 def build_jwt_auth(settings: Settings) -> JWTAuth[Principal | Caller, Token]:
@@ -119,17 +140,18 @@ class TokenIssuer:
         self.ttl_seconds = settings.token_ttl_seconds
         self._audience = settings.token_audience
 
-    def issue(self, member_id: int) -> str:
-        return self._issue(str(member_id))
+    def issue(self, member_id: int, session_id: int) -> str:
+        """A member's token for the sign-in session `session_id` (its `jti`)."""
+        return self._issue(str(member_id), str(session_id))
 
     def issue_partner(self, account_id: int) -> str:
-        return self._issue(f"{PARTNER_SUBJECT}:{account_id}")
+        return self._issue(f"{PARTNER_SUBJECT}:{account_id}", uuid.uuid4().hex)
 
-    def _issue(self, subject: str) -> str:
+    def _issue(self, subject: str, jti: str) -> str:
         return self._jwt_auth.create_token(
             identifier=subject,
             token_expiration=timedelta(seconds=self.ttl_seconds),
             token_issuer=ISSUER,
             token_audience=self._audience,
-            token_unique_jwt_id=uuid.uuid4().hex,
+            token_unique_jwt_id=jti,
         )

@@ -62,9 +62,7 @@ class CheckInController(Controller):
         self, request: Request[Caller, Token, State], data: JSONBody[CheckInIn]
     ) -> Response[CheckInOut]:
         return _stored(
-            *await services.check_in(
-                request.user.member_id, data, request.app.state.settings, utcnow()
-            )
+            *await services.check_in(request.user, data, request.app.state.settings, utcnow())
         )
 
     @post(
@@ -78,11 +76,11 @@ class CheckInController(Controller):
     async def check_in_batch(
         self, request: Request[Caller, Token, State], data: JSONBody[CheckInBatch]
     ) -> BatchOut:
-        member_id, settings = request.user.member_id, request.app.state.settings
+        caller, settings = request.user, request.app.state.settings
         results = []
         for item in data.items:
             try:
-                checkin, created = await services.check_in(member_id, item, settings, utcnow())
+                checkin, created = await services.check_in(caller, item, settings, utcnow())
                 results.append(
                     BatchItemOut(str(item.client_id), 201 if created else 200, checkin=checkin)
                 )

@@ -13,9 +13,9 @@ import msgspec
 from gridpoints.activities.codes import TOKEN_PROBLEM_LABELS, check_token
 from gridpoints.activities.services import may_join, visible_activity
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.access import require
+from gridpoints.auth.access import Target, check, forbid_self_dealing, require
 from gridpoints.auth.permissions import Capability
-from gridpoints.auth.principal import Principal
+from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
 from gridpoints.checkins import flags as rules
 from gridpoints.checkins import store
@@ -93,13 +93,14 @@ def _scanned_at(claimed: datetime | None, now: datetime) -> datetime:
 
 
 async def check_in(
-    member_id: int, data: CheckInIn, settings: Settings, now: datetime
+    caller: Caller, data: CheckInIn, settings: Settings, now: datetime
 ) -> tuple[CheckInOut, bool]:
-    """(the check-in, True when made now) for the member of a valid token; a replay of a
-    stored one gives it back unchanged, even when its code has expired since."""
+    """(the check-in, True when made now) for the member and session of a valid token; a
+    replay of a stored one gives it back unchanged, even when its code has expired since."""
+    member_id = caller.member_id
     body_hash = _body_hash(member_id, data)
     try:
-        actor, activity, values = await _admit(member_id, data, settings, now)
+        actor, activity, values = await _admit(caller, data, settings, now)
         values["body_hash"] = body_hash
         checkin_id = await _insert(actor, values, activity)
     except Unauthenticated:
@@ -109,7 +110,7 @@ async def check_in(
         if replay is not None:
             return replay, False
         if isinstance(refusal, _NotInvited):
-            await _explain_not_invited(member_id, data.activity_id)
+            await _explain_not_invited(caller, data.activity_id)
         raise
     return await _result(checkin_id, values, activity, member_name=actor.name)
 
@@ -122,22 +123,23 @@ class _NotInvited(Forbidden):
         super().__init__("您不在本活动的参加范围内")
 
 
-async def _explain_not_invited(member_id: int, activity_id: int) -> None:
+async def _explain_not_invited(caller: Caller, activity_id: int) -> None:
     """NotFound unless the member may see the activity (a leader above it): then they are
     told plainly that only its invitees check in."""
-    principal = await load_principal(member_id)
+    principal = await load_principal(caller.member_id, caller.session_id)
     assert principal is not None
     await visible_activity(principal, activity_id)
 
 
 async def _admit(
-    member_id: int, data: CheckInIn, settings: Settings, now: datetime
+    caller: Caller, data: CheckInIn, settings: Settings, now: datetime
 ) -> tuple[Principal, dict[str, Any], dict[str, Any]]:
     """The scanning member, the activity, and the check-in to store, flagged with what looks
     wrong; refuses what cannot be a check-in at all (a member who may no longer sign in, no
     such activity, not invited, a forged or foreign code)."""
     scanned_at = _scanned_at(data.at, now)
-    activity = await store.scan(member_id, data.activity_id, scanned_at)
+    member_id = caller.member_id
+    activity = await store.scan(member_id, caller.session_id, data.activity_id, scanned_at)
     if activity is None:
         raise Unauthenticated()
     # Who the audit log names; the member's roles are not needed to check in.
@@ -210,6 +212,8 @@ async def proxy_check_in(
             raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused")
         return present(existing), False
     activity = await visible_activity(actor, data.activity_id, Capability.MANAGE_ACTIVITIES)
+    if actor.is_member(data.member_id):
+        raise Invalid.field("member_id", "不能为自己代签到，请扫码签到")
     member = await authorized_member(actor, data.member_id)
     if not member["org_path"].startswith(activity["org_path"]):
         raise Invalid.field("member_id", "该成员不在本活动的参加范围内")
@@ -281,12 +285,9 @@ async def visible_checkin(
     actor: Principal, checkin_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     row = await _row_by(CheckIn.id == checkin_id)
-    if row is not None and actor.is_member(row["member"]):
-        # One's own check-in is always visible; doing more needs a role there.
-        if capability is Capability.VIEW or actor.can(capability, row["activity_path"]):
-            return row
-        raise Forbidden(f"您没有权限对该{WHAT}执行此操作")
-    require(actor, capability, row["activity_path"] if row else None, WHAT)
+    target = Target(path=row["activity_path"], owner=row["member"]) if row else Target(path=None)
+    # One's own check-in is always visible; doing more needs a role there.
+    check(actor, target, capability, what=WHAT)
     assert row is not None
     return row
 
@@ -374,8 +375,8 @@ async def review(actor: Principal, checkin_id: int, data: ReviewIn) -> CheckInOu
         raise Invalid.field("reason", "驳回时请填写理由")
     async with writing():
         row = await visible_checkin(actor, checkin_id, Capability.MANAGE_ACTIVITIES)
-        if actor.is_member(row["member"]):
-            raise Forbidden("不能审核自己的签到")
+        # Nor one the ruler made themselves for someone else (a proxy check-in).
+        forbid_self_dealing(actor, row["member"], row["proxy_by"], action="审核")
         if row["review"] == data.decision:
             return present(row)
         if row["review"] != "pending" and data.decision == "accepted":

@@ -23,7 +23,8 @@ from gridpoints.db.engine import is_postgres
 from gridpoints.db.transactions import writing
 from gridpoints.members.vocab import MemberStatus
 
-# The scanning member (if they may still sign in), the activity, and the member's last
+# The scanning member (if they may still sign in: active, the token's session standing, no
+# temporary password left to change), the activity, and the member's last
 # located check-in up to the scan (for the speed check): no row when the member may not.
 # The subquery names the member by parameter, not by m.id: uncorrelated, it runs once and p
 # is then found by key (correlated, PostgreSQL scans every check-in).
@@ -33,6 +34,8 @@ SELECT m.name AS member_name, h.path AS home,
        a.radius_m, a.capacity, a.status, a.code_secret, o.path AS org_path,
        p.checked_in_at AS previous_at, p.lat AS previous_lat, p.lng AS previous_lng
 FROM member m
+JOIN auth_session s ON s.id = {} AND s.account_kind = 'member' AND s.account_id = m.id
+                   AND s.ended_at IS NULL
 JOIN org_unit h ON h.id = m.org_unit
 LEFT JOIN activity a ON a.id = {}
 LEFT JOIN org_unit o ON o.id = a.org_unit
@@ -41,7 +44,7 @@ LEFT JOIN checkin p ON p.id = (
     WHERE member = {} AND lat IS NOT NULL AND checked_in_at <= {}
     ORDER BY checked_in_at DESC LIMIT 1
 )
-WHERE m.id = {} AND m.status = {}
+WHERE m.id = {} AND m.status = {} AND NOT m.must_change_password
 """
 
 _JOINED = """
@@ -82,9 +85,11 @@ SELECT q.n, m.name AS member_name, h.path AS home,
        a.id, a.org_unit, a.title, a.category, a.starts_at, a.ends_at, a.lat, a.lng,
        a.radius_m, a.capacity, a.status, a.code_secret, o.path AS org_path,
        p.checked_in_at AS previous_at, p.lat AS previous_lat, p.lng AS previous_lng
-FROM unnest({}::int[], {}::int[], {}::timestamptz[])
-     WITH ORDINALITY AS q(member_id, activity_id, scanned_at, n)
-JOIN member m ON m.id = q.member_id AND m.status = {}
+FROM unnest({}::int[], {}::int[], {}::int[], {}::timestamptz[])
+     WITH ORDINALITY AS q(member_id, session_id, activity_id, scanned_at, n)
+JOIN member m ON m.id = q.member_id AND m.status = {} AND NOT m.must_change_password
+JOIN auth_session s ON s.id = q.session_id AND s.account_kind = 'member'
+                   AND s.account_id = m.id AND s.ended_at IS NULL
 JOIN org_unit h ON h.id = m.org_unit
 LEFT JOIN activity a ON a.id = q.activity_id
 LEFT JOIN org_unit o ON o.id = a.org_unit
@@ -98,6 +103,7 @@ LEFT JOIN LATERAL (
 
 class _Scan(msgspec.Struct, frozen=True):
     member_id: int
+    session_id: int
     activity_id: int
     scanned_at: datetime
 
@@ -105,6 +111,7 @@ class _Scan(msgspec.Struct, frozen=True):
 async def _scan_one(scan: _Scan) -> dict[str, Any] | None:
     row = await sql.fetch_one(
         _SCAN,
+        scan.session_id,
         scan.activity_id,
         scan.member_id,
         scan.scanned_at,
@@ -118,6 +125,7 @@ async def _scan_many(scans: Sequence[_Scan]) -> list[dict[str, Any] | None]:
     rows = await sql.fetch(
         _SCAN_MANY,
         [s.member_id for s in scans],
+        [s.session_id for s in scans],
         [s.activity_id for s in scans],
         [s.scanned_at for s in scans],
         MemberStatus.ACTIVE.value,
@@ -128,12 +136,15 @@ async def _scan_many(scans: Sequence[_Scan]) -> list[dict[str, Any] | None]:
     return found
 
 
-async def scan(member_id: int, activity_id: int, scanned_at: datetime) -> dict[str, Any] | None:
-    """None when the member may not sign in; else their `member_name` and `home` path, the
-    activity's columns (None when there is no such activity), and `previous_at/_lat/_lng`
-    of their last located check-in up to `scanned_at` (None when there is none). On
+async def scan(
+    member_id: int, session_id: int, activity_id: int, scanned_at: datetime
+) -> dict[str, Any] | None:
+    """None when the member may not sign in (or the session `session_id` has ended); else
+    their `member_name` and `home` path, the activity's columns (None when there is no such
+    activity), and `previous_at/_lat/_lng` of their last located check-in up to
+    `scanned_at` (None when there is none). On
     PostgreSQL, scans arriving together are read together (`db.batching`)."""
-    request = _Scan(member_id, activity_id, scanned_at)
+    request = _Scan(member_id, session_id, activity_id, scanned_at)
     if is_postgres():
         readers = batching.for_loop("checkin-scan", lambda: Batcher(_scan_many, _scan_one))
         return await readers.submit(request)

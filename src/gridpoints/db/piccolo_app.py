@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 
 from gridpoints.activities.tables import Activity
 from gridpoints.audit.tables import AuditEntry
+from gridpoints.auth.tables import AuthSession
 from gridpoints.checkins.tables import CheckIn
 from gridpoints.events.tables import VerifiedEvent
 from gridpoints.jobs.tables import Job, JobInput, JobOutput
@@ -45,6 +46,7 @@ APP_CONFIG = AppConfig(
         PointsEntry,
         ScoredEvent,
         PeriodLock,
+        AuthSession,
     ],
     migration_dependencies=[],
     commands=[],

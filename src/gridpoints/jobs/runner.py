@@ -12,7 +12,7 @@ import logging
 import msgspec
 
 from gridpoints.auth.principal import Principal
-from gridpoints.auth.services import load_principal
+from gridpoints.auth.services import acting_member
 from gridpoints.jobs import liveness
 from gridpoints.jobs.context import (
     JobAlreadyFinished,
@@ -115,6 +115,6 @@ def _returning(result: object):
 async def _actor(member_id: int | None) -> Principal:
     if member_id is None:
         return Principal.system()
-    principal = await load_principal(member_id)
+    principal = await acting_member(member_id)
     # A starter who has since lost their account acts with no roles at all.
     return principal or Principal(member_id=member_id, name=f"member#{member_id}")

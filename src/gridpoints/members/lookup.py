@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridpoints.auth.access import require
+from gridpoints.auth.access import Target, check, check_member_change
 from gridpoints.auth.permissions import Capability
-from gridpoints.auth.principal import Principal
+from gridpoints.auth.principal import Principal, RoleGrant
 from gridpoints.members.phones import mask_phone
 from gridpoints.members.schemas import MemberOut
-from gridpoints.members.tables import Member
+from gridpoints.members.tables import Member, RoleAssignment
+from gridpoints.members.vocab import Role
 
 WHAT = "成员"
 
@@ -37,11 +38,40 @@ async def member_row(member_id: int) -> dict[str, Any] | None:
 async def authorized_member(
     actor: Principal, member_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
-    """The member row if the caller may act on it; members may always read themselves."""
+    """The member row if the caller may act on it; members may always read themselves.
+    Changing a member's account, roles or standing goes through `changeable_member`."""
     row = await member_row(member_id)
-    if row is not None and capability is Capability.VIEW and actor.is_member(member_id):
-        return row
-    require(actor, capability, row["org_path"] if row else None, WHAT)
+    path = row["org_path"] if row else None
+    check(actor, Target(path=path, owner=member_id), capability, what=WHAT)
+    assert row is not None
+    return row
+
+
+async def grants_of(member_id: int) -> list[RoleGrant]:
+    """Every role the member holds, with its unit's path."""
+    rows = await RoleAssignment.select(
+        RoleAssignment.role,
+        RoleAssignment.org_unit,
+        RoleAssignment.org_unit._.path.as_alias("path"),
+    ).where(RoleAssignment.member == member_id)
+    return [RoleGrant(Role(r["role"]), r["org_unit"], r["path"]) for r in rows]
+
+
+async def changeable_member(
+    actor: Principal, member_id: int, capability: Capability = Capability.MANAGE_MEMBERS
+) -> dict[str, Any]:
+    """The member row if the caller's authority strictly covers the member's (their home
+    unit and every role they hold, `auth.access.covers_member`): NotFound when the member is
+    out of view, Forbidden when not covered or when it is the caller."""
+    row = await member_row(member_id)
+    check_member_change(
+        actor,
+        capability,
+        member_id=member_id,
+        home_path=row["org_path"] if row else None,
+        grants=await grants_of(member_id) if row else (),
+        what=WHAT,
+    )
     assert row is not None
     return row
 

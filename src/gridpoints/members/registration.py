@@ -15,6 +15,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from gridpoints.audit.services import Change, record
+from gridpoints.auth.access import Target, check, sees
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import local_today, utcnow
@@ -34,7 +35,7 @@ from gridpoints.members.schemas import (
 )
 from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit, UnitPairing
 from gridpoints.members.vocab import Category, RecordState
-from gridpoints.org.paths import ancestor_ids, covers
+from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
 from gridpoints.org.services import authorized_unit, community_of
 from gridpoints.schemas import Page
@@ -58,10 +59,7 @@ def _partner_visibility(actor: Principal):
 
 
 def _sees_partner(actor: Principal, org_path: str) -> bool:
-    return any(
-        covers(scope, org_path) or covers(org_path, scope)
-        for scope in actor.scopes(Capability.VIEW)
-    )
+    return sees(actor, Target(path=org_path, seen_from_below=True))
 
 
 async def _partner_rows(condition: Any, limit: int = 1, offset: int = 0) -> list[dict[str, Any]]:
@@ -79,11 +77,10 @@ async def _partner_rows(condition: Any, limit: int = 1, offset: int = 0) -> list
 async def authorized_partner(
     actor: Principal, partner_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
+    """The partner unit, seen by those who see its community or a unit below it."""
     rows = await _partner_rows(PartnerUnit.id == partner_id)
-    if not rows or not _sees_partner(actor, rows[0]["org_path"]):
-        raise NotFound(PARTNER)
-    if capability is not Capability.VIEW and not actor.can(capability, rows[0]["org_path"]):
-        raise Forbidden(f"您没有权限对该{PARTNER}执行此操作")
+    path = rows[0]["org_path"] if rows else None
+    check(actor, Target(path=path, seen_from_below=True), capability, what=PARTNER)
     return rows[0]
 
 

@@ -9,17 +9,24 @@ from typing import Any
 import msgspec
 
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.access import require
-from gridpoints.auth.passwords import hash_password
+from gridpoints.auth.access import covers_grant, require
+from gridpoints.auth.passwords import check_new_password, hash_password
 from gridpoints.auth.permissions import Capability, may_appoint
-from gridpoints.auth.principal import Principal
+from gridpoints.auth.principal import Principal, RoleGrant
+from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions
 from gridpoints.clock import local_today, utcnow
 from gridpoints.db.engine import is_postgres
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from gridpoints.members import registration
-from gridpoints.members.lookup import MEMBER_COLUMNS, authorized_member, member_row, present
+from gridpoints.members.lookup import (
+    MEMBER_COLUMNS,
+    authorized_member,
+    changeable_member,
+    member_row,
+    present,
+)
 from gridpoints.members.phones import parse_phone
 from gridpoints.members.schemas import (
     MemberCreate,
@@ -30,7 +37,7 @@ from gridpoints.members.schemas import (
     RoleOut,
 )
 from gridpoints.members.tables import Member, RoleAssignment
-from gridpoints.members.vocab import Category
+from gridpoints.members.vocab import Category, MemberStatus
 from gridpoints.org.queries import within
 from gridpoints.org.services import authorized_unit
 from gridpoints.schemas import Page
@@ -205,7 +212,7 @@ async def update_member(
     if "partner_unit_id" in changes:
         values["partner_unit"] = changes["partner_unit_id"]
     async with writing():
-        row = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
+        row = await changeable_member(actor, member_id)
         if "org_unit_id" in changes:
             values["org_unit"] = (await _home_unit(actor, changes["org_unit_id"]))["id"]
         if values.get("partner_unit") is not None:
@@ -236,20 +243,30 @@ async def update_member(
         )
         if {"category", "org_unit", "partner_unit"} & values.keys():
             await registration.follow_member(actor, updated, settings)
+        if row["status"] == MemberStatus.ACTIVE and updated["status"] != MemberStatus.ACTIVE:
+            # Reactivation later does not revive these: the member signs in afresh.
+            await end_sessions(AccountKind.MEMBER, member_id, EndReason.DEACTIVATED)
     return await _detail(actor, updated)
 
 
 async def set_password(actor: Principal, member_id: int, password: str) -> None:
-    """A member sets their own password; a manager sets (resets) a member's."""
+    """A manager sets a temporary password for a member they cover (`changeable_member`):
+    the member must change it at their next sign-in. One's own password is changed with the
+    current one (`auth.services.change_own_password`), never here."""
+    async with writing():
+        row = await changeable_member(actor, member_id)
+    check_new_password(password, phone=row["phone"], name=row["name"])
     password_hash = await asyncio.to_thread(hash_password, password)
     async with writing():
-        if actor.is_member(member_id):
-            row = await authorized_member(actor, member_id)
-        else:
-            row = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
+        row = await changeable_member(actor, member_id)
         await Member.update(
-            {Member.password_hash: password_hash, Member.updated_at: utcnow()}
+            {
+                Member.password_hash: password_hash,
+                Member.must_change_password: True,
+                Member.updated_at: utcnow(),
+            }
         ).where(Member.id == member_id)
+        await end_sessions(AccountKind.MEMBER, member_id, EndReason.PASSWORD_RESET)
         # The hash itself never goes into the log.
         await record(
             actor,
@@ -267,12 +284,18 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
     async with writing():
         await authorized_member(actor, member_id)
         try:
-            unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_ROLES)
+            unit = await authorized_unit(actor, data.org_unit_id)
         except NotFound as exc:
             exc.problems = [FieldProblem("org_unit_id", exc.detail)]
             raise
-        if not may_appoint(actor.capabilities_at(unit["path"]), data.role):
-            raise Forbidden("您不能任命高于自身权限的角色")
+        await changeable_member(actor, member_id, Capability.MANAGE_ROLES)
+        require(actor, Capability.MANAGE_ROLES, unit["path"], "单位")
+        # Nobody grants a role they could not then manage.
+        granted = RoleGrant(data.role, unit["id"], unit["path"])
+        if not covers_grant(actor, Capability.MANAGE_ROLES, granted) or not may_appoint(
+            actor.capabilities_at(unit["path"]), data.role
+        ):
+            raise Forbidden("您只能任命低于自身职务的角色")
         exists = await RoleAssignment.exists().where(
             (RoleAssignment.member == member_id)
             & (RoleAssignment.role == data.role.value)
@@ -311,6 +334,7 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
 
 async def revoke_role(actor: Principal, member_id: int, role_id: int) -> None:
     async with writing():
+        await changeable_member(actor, member_id, Capability.MANAGE_ROLES)
         row = (
             await RoleAssignment.select(
                 RoleAssignment.id,
@@ -324,9 +348,8 @@ async def revoke_role(actor: Principal, member_id: int, role_id: int) -> None:
         )
         require(actor, Capability.MANAGE_ROLES, row["path"] if row else None, "角色")
         assert row is not None
-        if not may_appoint(actor.capabilities_at(row["path"]), row["role"]):
-            raise Forbidden("您不能撤销高于自身权限的角色")
         await RoleAssignment.delete().where(RoleAssignment.id == role_id)
+        await end_sessions(AccountKind.MEMBER, member_id, EndReason.ROLE_REMOVED)
         await record(
             actor,
             Change(

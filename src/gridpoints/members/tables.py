@@ -1,7 +1,7 @@
 """Members, the roles they hold on org units, partner units and the dual-registration
 records that tie in-service members and their employers to a community."""
 
-from piccolo.columns import Date, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from gridpoints.org.tables import OrgUnit
@@ -26,6 +26,8 @@ class Member(Table, tablename="member"):
     org_unit = ForeignKey(OrgUnit, null=False, on_delete=OnDelete.restrict, index=True)
     status = Varchar(length=20, default="active")
     password_hash = Varchar(length=255, null=True, default=None)
+    # Set by a manager's reset: the temporary password must be changed at the next sign-in.
+    must_change_password = Boolean(default=False)
     employer = Varchar(length=100, null=True, default=None)
     partner_unit = ForeignKey(
         PartnerUnit, null=True, default=None, on_delete=OnDelete.set_null, index=True

@@ -9,7 +9,7 @@ import msgspec
 from piccolo.query.functions.aggregate import Count
 
 from gridpoints.audit.services import Change, record, record_many
-from gridpoints.auth.access import require
+from gridpoints.auth.access import Target, check, require
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
@@ -44,7 +44,7 @@ async def authorized_unit(
 ) -> dict[str, Any]:
     """The unit, if the caller holds `capability` on it (NotFound when it is out of view)."""
     row = await unit_row(unit_id)
-    require(actor, capability, row["path"] if row else None, WHAT)
+    check(actor, Target(path=row["path"] if row else None), capability, what=WHAT)
     assert row is not None
     return row
 
@@ -174,6 +174,13 @@ async def community_of(path: str, settings: Settings) -> dict[str, Any] | None:
         .where(OrgUnit.id.is_in(ancestor_ids(path)) & (OrgUnit.level == settings.community_level))
         .first()
     )
+
+
+async def path_names(unit_id: int) -> list[str]:
+    """The names from the top of the tree down to the unit (a member's own home, which they
+    may read whatever their roles)."""
+    row = await unit_row(unit_id)
+    return (await _with_path_names([row]))[0].path_names if row else []
 
 
 async def _with_path_names(rows: list[dict[str, Any]]) -> list[OrgUnitOut]:

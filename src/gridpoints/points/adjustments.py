@@ -4,7 +4,7 @@ entry names its author; the audit log records it in the same transaction."""
 from __future__ import annotations
 
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.access import require
+from gridpoints.auth.access import forbid_self_dealing, require
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
@@ -41,6 +41,7 @@ async def adjust(actor: Principal, member_id: int, data: AdjustmentIn) -> tuple[
     async with writing():
         member = await authorized_member(actor, member_id)
         require(actor, Capability.ADJUST_POINTS, member["org_path"], "成员积分")
+        forbid_self_dealing(actor, member_id, action="调整")
         made = await sql.fetch(
             _INSERT,
             key,

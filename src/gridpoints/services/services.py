@@ -9,12 +9,12 @@ from typing import Any
 
 from gridpoints.activities.vocab import category_label
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.access import require
+from gridpoints.auth.access import Target, check, forbid_self_dealing, require
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
-from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid
+from gridpoints.errors import Conflict, FieldProblem, Invalid
 from gridpoints.events import services as events
 from gridpoints.members.lookup import authorized_member
 from gridpoints.org.queries import within
@@ -63,9 +63,8 @@ async def visible_record(
     actor: Principal, record_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     row = await _row(record_id)
-    if row is not None and capability is Capability.VIEW and actor.is_member(row["member"]):
-        return row
-    require(actor, capability, row["member_path"] if row else None, WHAT)
+    target = Target(path=row["member_path"], owner=row["member"]) if row else Target(path=None)
+    check(actor, target, capability, what=WHAT)
     assert row is not None
     return row
 
@@ -111,8 +110,7 @@ async def _decide(
 ) -> ServiceRecordOut:
     async with writing():
         row = await visible_record(actor, record_id, Capability.MANAGE_MEMBERS)
-        if actor.is_member(row["member"]):
-            raise Forbidden("不能审核自己的服务记录")
+        forbid_self_dealing(actor, row["member"], row["submitted_by"], action="审核")
         if row["state"] != "submitted":
             raise Conflict(
                 f"该服务记录当前状态为“{STATE_LABELS[row['state']]}”，不能再审核",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridpoints.activities.services import home_path, may_join
+from gridpoints.activities.services import home_path
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.access import require
+from gridpoints.auth.access import Target, check, forbid_self_dealing
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
@@ -54,13 +54,8 @@ async def visible_wish(
 ) -> dict[str, Any]:
     """Seen by the unit's people and by members who live below it (they may claim it)."""
     row = await _row(wish_id)
-    if row is not None and may_join(await home_path(actor), row["org_path"]):
-        if capability is Capability.VIEW:
-            return row
-        if not actor.can(capability, row["org_path"]):
-            raise Forbidden(f"您没有权限对该{WHAT}执行此操作")
-        return row
-    require(actor, capability, row["org_path"] if row else None, WHAT)
+    path = row["org_path"] if row else None
+    check(actor, Target(path=path, invites_residents=True), capability, what=WHAT)
     assert row is not None
     return row
 
@@ -180,8 +175,7 @@ async def confirm(actor: Principal, wish_id: int) -> WishOut:
     row = await visible_wish(actor, wish_id, Capability.MANAGE_ACTIVITIES)
     if row["state"] != "fulfilled":
         raise _wrong_state(row, "确认")
-    if actor.is_member(row["claimed_by"]):
-        raise Forbidden("认领人不能确认自己落实的心愿")
+    forbid_self_dealing(actor, row["claimed_by"], action="确认")
     return await _step(
         actor,
         row,
