@@ -3,27 +3,52 @@
 A real `gridpoints serve` with the demo community answers requests that schemathesis
 generates from `/schema/openapi.json`, signed in as the demo admin: no answer may be a server
 error, and every answer must match the status codes, content types and bodies the schema
-promises. Examples are derandomized, so a failure reproduces.
+promises. It runs on both engines: the embedded SQLite and PostgreSQL (which refuses what
+SQLite stores, a NUL byte first). Besides what the schema allows, the strategies send NUL
+bytes in strings, times without a UTC offset and years outside 2000–2100, which must be
+refused with a 400, never answered with a 500. Examples are derandomized, so a failure
+reproduces.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.specs.openapi.formats import (
+    get_default_format_strategies,
+    register_string_format,
+)
 
-from tests.live_server import LiveServer, run_live_server
+from tests.conftest import POSTGRES_ADMIN_URL, POSTGRES_KEYS, _admin_execute, run_apart
+from tests.live_server import (
+    LiveServer,
+    _demo_phones,
+    _run,
+    _wait_until_healthy,
+    free_port,
+    gridpoints_command,
+    run_live_server,
+)
 
 PASSWORD = "schemathesis-pass-1"
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = {"sqlite": 25, "postgres": 15}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -32,10 +57,121 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with run_live_server(tmp_path_factory.mktemp("schemathesis"), PASSWORD) as server:
-        yield server
+def live(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp(f"schemathesis-{engine}")
+    if engine == "sqlite":
+        with run_live_server(folder, PASSWORD) as server:
+            yield server
+        return
+    with _postgres_database() as url:
+        environment = {
+            **os.environ,
+            "GRIDPOINTS_DEMO_PASSWORD": PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": url,
+            "SECRET_KEY": POSTGRES_KEYS["secret_key"],
+            "GRIDPOINTS_AUDIT_KEY": POSTGRES_KEYS["audit_key"],
+        }
+        environment.pop("REDIS_URL", None)
+        with _served(folder, environment) as server:
+            yield server
+
+
+@contextmanager
+def _served(folder: Path, environment: dict[str, str]) -> Iterator[LiveServer]:
+    """`run_live_server`'s steps (migrate, demo, serve) with the settings given, so the
+    served process keeps its PostgreSQL database and keys."""
+    _run(["migrate"], folder, environment)
+    phones = _demo_phones(_run(["demo", "--json"], folder, environment))
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = folder / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*gridpoints_command(), "serve", "--port", str(port)],
+            cwd=folder,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(base_url, process, log)
+        yield LiveServer(base_url=base_url, password=PASSWORD, phones=phones, folder=folder)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class _postgres_database:
+    """An empty PostgreSQL database of its own (the server migrates it), dropped after."""
+
+    def __enter__(self) -> str:
+        self.name = f"gridpoints_schemathesis_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        try:
+            run_apart(_admin_execute(f'CREATE DATABASE "{self.name}"'))
+        except OSError as exc:
+            pytest.skip(f"PostgreSQL is not reachable: {exc}")
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{self.name}"
+
+    def __exit__(self, *exc: object) -> None:
+        run_apart(
+            _admin_execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{self.name}'",
+                f'DROP DATABASE IF EXISTS "{self.name}"',
+            )
+        )
+
+
+# --- strategies beyond the schema -----------------------------------------------------------
+
+# Times as people and buggy clients send them: with an offset, without one (which must be
+# refused, never read as UTC), and in years no date of this platform falls in.
+_AWARE = st.datetimes(
+    min_value=datetime(2000, 1, 2), max_value=datetime(2100, 12, 30), timezones=st.just(UTC)
+).map(lambda value: value.isoformat())
+_NAIVE = st.datetimes().map(lambda value: value.isoformat())
+DATE_TIMES = st.one_of(
+    _AWARE, _NAIVE, st.sampled_from(["1999-12-31T23:59:59Z", "2101-01-01T00:00:00+08:00"])
+)
+
+
+def _with_nul(value: Any) -> Any:
+    """The value with a NUL byte in its first string (key or value), or as it was."""
+    if isinstance(value, str):
+        return value[:3] + "\x00" + value[3:]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if isinstance(inner, str | dict | list):
+                return {**value, key: _with_nul(inner)}
+        return {**value, "x\x00": "1"} if value else value
+    if isinstance(value, list) and value:
+        return [_with_nul(value[0]), *value[1:]]
+    return value
+
+
+def _sometimes_nul(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(strategy, strategy.map(_with_nul))
+
+
+@pytest.fixture(scope="module")
+def date_times_beyond_the_schema() -> Iterator[None]:
+    default = get_default_format_strategies()["date-time"]
+    register_string_format("date-time", DATE_TIMES)
+    try:
+        yield
+    finally:
+        register_string_format("date-time", default)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +181,18 @@ def admin_headers(live: LiveServer) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def api_schema(live: LiveServer):
-    return schemathesis.openapi.from_url(f"{live.base_url}/schema/openapi.json")
+def api_schema(live: LiveServer, date_times_beyond_the_schema: None):
+    schema = schemathesis.openapi.from_url(f"{live.base_url}/schema/openapi.json")
+
+    @schema.hook("before_generate_body")
+    def nul_in_bodies(context, strategy):
+        return _sometimes_nul(strategy)
+
+    @schema.hook("before_generate_query")
+    def nul_in_queries(context, strategy):
+        return _sometimes_nul(strategy)
+
+    return schema
 
 
 def test_the_schema_lists_every_api_route(live: LiveServer, api_schema) -> None:
@@ -64,7 +210,9 @@ def test_the_schema_lists_every_api_route(live: LiveServer, api_schema) -> None:
         assert expected in paths
 
 
-def test_every_operation_keeps_to_its_schema(live: LiveServer, admin_headers, api_schema) -> None:
+def test_every_operation_keeps_to_its_schema(
+    engine: str, live: LiveServer, admin_headers, api_schema
+) -> None:
     # Driven by hand rather than through schemathesis' pytest plugin, which does not load
     # under this pytest; each operation still gets its own derandomized Hypothesis run.
     failures: dict[str, str] = {}
@@ -74,7 +222,7 @@ def test_every_operation_keeps_to_its_schema(live: LiveServer, admin_headers, ap
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
+            max_examples=EXAMPLES_PER_OPERATION[engine],
             derandomize=True,
             deadline=None,
             database=None,
