@@ -180,3 +180,15 @@ async def test_an_account_out_of_sight_is_refused_like_one_that_does_not_exist(c
         assert hidden.status_code == missing.status_code == 404
         assert hidden.json()["detail"] == missing.json()["detail"]
     assert await _audited("partner_account.disable") == []
+
+
+async def test_a_contact_account_gets_a_password_that_keeps_to_the_policy(client, world):
+    for password, phone in (("password123", "13600000003"), ("13600000004", "13600000004")):
+        refused = await client.post(
+            f"/api/v1/partner-units/{world.partner}/accounts",
+            json={"name": "联系人丁", "phone": phone, "password": password},
+            headers=bearer(client, world.admin),
+        )
+        assert refused.status_code == 400, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["password"]
+        assert "密码" in refused.json()["errors"][0]["detail"]

@@ -14,7 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.passwords import hash_password
+from gridpoints.auth.passwords import check_new_password, hash_password
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.auth.ratelimit import LoginLimiter
@@ -86,6 +86,7 @@ async def create_account(
 ) -> PartnerAccountOut:
     """A contact's account on a partner unit, by those who manage the unit."""
     phone = parse_phone(data.phone)
+    await asyncio.to_thread(check_new_password, data.password, phone=phone, name=data.name)
     password_hash = await asyncio.to_thread(hash_password, data.password)
     async with writing():
         partner = await authorized_partner(actor, partner_id, Capability.MANAGE_PARTNERS)
