@@ -1,6 +1,7 @@
 // Sign-in page: phone and password in, token stored, on to the "我的" page, or back to the
 // page that sent the member here (`?next=checkin.html?...`, keeping a scanned check-in code).
-import { getToken, signIn } from "./api.js";
+// A member whose password a manager reset (a temporary one) goes to 修改密码 first.
+import { getToken, signIn, takeNotice } from "./api.js";
 
 const TEXT = {
   zh: {
@@ -24,11 +25,17 @@ const TEXT = {
     tooMany: (seconds) => "尝试次数过多，请等待 " + seconds + " 秒后再试。",
     waiting: (seconds) => "请等待 " + seconds + " 秒",
     failed: "登录失败，请稍后再试。",
+    // Said once, on arrival from another page (api.js passNotice).
+    notices: {
+      expired: "登录已失效，请重新登录",
+      "signed-out-everywhere": "已在所有设备上退出登录",
+    },
   },
 };
 const t = TEXT.zh;
 
 const DEFAULT_NEXT_PAGE = "me.html";
+const PASSWORD_PAGE = "password.html";
 
 // Only a page of this site: a bare file name with its query, never another origin.
 function nextPage() {
@@ -53,10 +60,17 @@ const password = document.getElementById("password");
 const showPassword = document.getElementById("show-password");
 const errorBox = document.getElementById("error");
 const submit = document.getElementById("submit");
+const noticeBox = document.getElementById("notice");
 phone.placeholder = t.phonePlaceholder;
 password.placeholder = t.passwordPlaceholder;
 
 let waitUntil = 0;
+
+const notice = t.notices[takeNotice()];
+if (notice) {
+  noticeBox.textContent = notice;
+  noticeBox.hidden = false;
+}
 
 function showError(message, field) {
   errorBox.textContent = message;
@@ -106,14 +120,15 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (Date.now() < waitUntil) return;
   errorBox.hidden = true;
+  noticeBox.hidden = true;
   const phoneValue = phone.value.trim();
   if (!phoneValue) return showError(t.needPhone, phone);
   if (!password.value) return showError(t.needPassword, password);
 
   setBusy(true);
   try {
-    await signIn(phoneValue, password.value);
-    location.replace(NEXT_PAGE);
+    const result = await signIn(phoneValue, password.value);
+    location.replace(result.password_change_required ? PASSWORD_PAGE : NEXT_PAGE);
   } catch (error) {
     setBusy(false);
     if (!error || error.name !== "ApiError") {

@@ -1,5 +1,7 @@
-// "我的" page: who the signed-in member is, where in the grid, and which roles they hold.
-import { clearToken, getMe, getToken } from "./api.js";
+// "我的" page: who the signed-in member is, where in the grid, and which roles they hold;
+// their account: changing the password, signing out here or on every device.
+import { getMe, getToken, passNotice, signOut, takeNotice } from "./api.js";
+import { failureDetail } from "./ui.js";
 
 const TEXT = {
   zh: {
@@ -20,7 +22,19 @@ const TEXT = {
     reportedLabel: "报到日期",
     stateLabel: "状态",
     endedOn: (date) => "（" + date + " 结束）",
+    accountHeading: "账号与安全",
+    changePassword: "修改密码",
     signOut: "退出登录",
+    signOutAll: "退出所有设备",
+    confirmAll: "将退出您在所有手机和电脑上的登录（包括本机），之后需要重新登录。确定吗？",
+    confirmAllYes: "确定退出所有设备",
+    cancel: "取消",
+    signingOut: "正在退出…",
+    signOutAllFailed: (why) => "未能退出所有设备：" + why,
+    // Said once, on arrival from another page (api.js passNotice).
+    notices: {
+      "password-changed": "密码已修改。其他设备上的登录已退出，本机仍保持登录。",
+    },
     categories: {
       resident: "居民党员",
       in_service: "在职党员",
@@ -60,6 +74,12 @@ for (const el of document.querySelectorAll("[data-text]")) {
 
 function toSignIn() {
   location.replace(SIGN_IN_PAGE);
+}
+
+const notice = t.notices[takeNotice()];
+if (notice) {
+  $("flash").textContent = notice;
+  $("flash").hidden = false;
 }
 
 // 13800000004 -> 138 0000 0004: easier to read aloud and check.
@@ -135,8 +155,38 @@ async function load() {
 }
 
 $("retry").addEventListener("click", load);
-$("sign-out").addEventListener("click", () => {
-  clearToken();
+$("sign-out").addEventListener("click", async () => {
+  $("sign-out").disabled = true;
+  $("sign-out").textContent = t.signingOut;
+  await signOut(false);
+  toSignIn();
+});
+
+// "退出所有设备" asks first, with a pair of buttons in the page (in the page's words and type
+// size, not the browser's own confirm box).
+function askSignOutAll(asking) {
+  $("confirm-all").hidden = !asking;
+  $("sign-out-all").hidden = asking;
+  $("account-error").hidden = true;
+  (asking ? $("confirm-all-no") : $("sign-out-all")).focus();
+}
+
+$("sign-out-all").addEventListener("click", () => askSignOutAll(true));
+$("confirm-all-no").addEventListener("click", () => askSignOutAll(false));
+$("confirm-all-yes").addEventListener("click", async () => {
+  const yes = $("confirm-all-yes");
+  yes.disabled = $("confirm-all-no").disabled = true;
+  yes.textContent = t.signingOut;
+  try {
+    await signOut(true);
+  } catch (error) {
+    yes.disabled = $("confirm-all-no").disabled = false;
+    yes.textContent = t.confirmAllYes;
+    setText("account-error", t.signOutAllFailed(failureDetail(error)));
+    $("account-error").hidden = false;
+    return;
+  }
+  passNotice("signed-out-everywhere");
   toSignIn();
 });
 
