@@ -1,6 +1,7 @@
 // The partner unit's page (PC): its contact signs in with the account the community made for
 // the unit and downloads the unit's in-service members' community record for a quarter.
-// The partner token is kept apart from a member's, in this tab's session only.
+// The partner token is kept apart from a member's, in this tab's session only; signing out
+// ends it on the server (POST /api/v1/auth/logout).
 
 import { addQuarterOptions } from "./ui.js";
 
@@ -130,7 +131,21 @@ downloadButton.addEventListener("click", async () => {
   link.remove();
 });
 
-document.getElementById("sign-out").addEventListener("click", () => showSignIn(""));
+// Signing out ends the token on the server too, not only in this tab; an unreachable server
+// still leaves the tab signed out (the token is forgotten here).
+document.getElementById("sign-out").addEventListener("click", async () => {
+  const session = loadSession();
+  const button = document.getElementById("sign-out");
+  button.disabled = true;
+  if (session) {
+    await call("/api/v1/auth/logout", {
+      method: "POST",
+      headers: { Authorization: "Bearer " + session.token },
+    });
+  }
+  button.disabled = false;
+  showSignIn("");
+});
 
 const existing = loadSession();
 if (existing) showRecord(existing);
