@@ -1,18 +1,26 @@
-"""The audit chain's arithmetic: canonical content of a row and its hash.
+"""The audit chain's arithmetic: canonical content of a row, its hash, and checkpoint signatures.
 
-A row's hash is SHA-256 over the previous row's hash and the row's canonical JSON (sorted
-keys, UTF-8, instants in UTC ISO form). Pure functions: the writer and `verify` share them.
+A row's hash is HMAC-SHA256, under the deployment's audit key (GRIDPOINTS_AUDIT_KEY, never
+stored in the database), over the previous row's hash and the row's canonical JSON (sorted
+keys, UTF-8, instants in UTC ISO form). Without the key nobody can rewrite a row and recompute
+the hashes after it, not even with this code. This module is the only implementation of the
+hash: every writer (both engines, the check-in hot path included) and `verify` call it.
+
+A checkpoint signs the chain's head (row id, hash, time) with the same key; its message starts
+with a fixed label, so a signature can never pass for a row hash or the other way round.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 GENESIS_HASH = "0" * 64
+_CHECKPOINT_LABEL = "gridpoints-audit-checkpoint"
 
 
 def encode_state(value: Any) -> str | None:
@@ -20,43 +28,6 @@ def encode_state(value: Any) -> str | None:
     if value is None:
         return None
     return msgspec.json.encode(value, order="sorted").decode()
-
-
-# Stands in for the object's id while the rest of the content is encoded; its digits never
-# occur elsewhere in canonical JSON with unescaped quotes around the key.
-_ID_MARK = -7_366_218_551
-_ID_KEY = b'"object_id":'
-
-
-def content_around_id(
-    *,
-    at: datetime,
-    actor_id: int | None,
-    actor_label: str,
-    action: str,
-    object_type: str,
-    org_unit_id: int | None,
-    before: str | None,
-    after: str | None,
-) -> tuple[bytes, bytes]:
-    """The canonical content before and after the object's id, for a writer that learns
-    the id only when the database inserts the row (see `audit_append`)."""
-    encoded = msgspec.json.encode(
-        {
-            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "actor_id": actor_id,
-            "actor_label": actor_label,
-            "action": action,
-            "object_type": object_type,
-            "object_id": _ID_MARK,
-            "org_unit_id": org_unit_id,
-            "before": before,
-            "after": after,
-        },
-        order="sorted",
-    )
-    head, tail = encoded.split(_ID_KEY + str(_ID_MARK).encode())
-    return head + _ID_KEY, tail
 
 
 def canonical_content(
@@ -71,18 +42,31 @@ def canonical_content(
     before: str | None,
     after: str | None,
 ) -> bytes:
-    head, tail = content_around_id(
-        at=at,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action=action,
-        object_type=object_type,
-        org_unit_id=org_unit_id,
-        before=before,
-        after=after,
+    return msgspec.json.encode(
+        {
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "org_unit_id": org_unit_id,
+            "before": before,
+            "after": after,
+        },
+        order="sorted",
     )
-    return head + (b"null" if object_id is None else str(object_id).encode()) + tail
 
 
-def chain_hash(prev_hash: str, content: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
+def row_hash(key: bytes, prev_hash: str, content: bytes) -> str:
+    """The hash of a row whose canonical content is `content`, chained onto `prev_hash`."""
+    return hmac.new(key, prev_hash.encode() + b"\n" + content, hashlib.sha256).hexdigest()
+
+
+def checkpoint_signature(key: bytes, row_id: int, head_hash: str, at: str) -> str:
+    message = f"{_CHECKPOINT_LABEL}\n{row_id}\n{head_hash}\n{at}"
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def same_digest(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

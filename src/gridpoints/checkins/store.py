@@ -2,9 +2,11 @@
 as a scan needs them, and storing a check-in once together with its audit row.
 
 Every scan at a busy event passes here, so these are hand-written statements (`db.sql`)
-rather than built queries. On PostgreSQL new check-ins and their audit rows are written by
-one statement per batch of arrivals, so the audit chain's lock is held only while the server
-runs it, once for the batch.
+rather than built queries. On PostgreSQL check-ins arriving together are written with their
+audit rows by one statement per batch (ids taken ahead, so the rows are chained and hashed
+here first), and the audit chain's lock is held only while the server runs it. A batch with a
+replay in it, or one that finds the chain's head moved, goes the careful way: one transaction,
+the check-ins first, then their audit rows under the lock to the commit.
 """
 
 from __future__ import annotations
@@ -14,12 +16,22 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from piccolo.engine.base import Engine
 
-from gridpoints.audit.services import Change, append_args, record
+from gridpoints.audit.services import (
+    Change,
+    Entry,
+    append,
+    head_if_moved,
+    note_head,
+    prepare,
+    strict_append,
+    strict_append_args,
+)
 from gridpoints.auth.principal import Principal
 from gridpoints.db import batching, sql
 from gridpoints.db.batching import Batcher
-from gridpoints.db.engine import is_postgres
+from gridpoints.db.engine import current_engine, is_postgres
 from gridpoints.db.transactions import writing
 from gridpoints.members.vocab import MemberStatus
 
@@ -158,7 +170,7 @@ async def has_room(activity_id: int, member_id: int, capacity: int) -> bool:
     return row["mine"] > 0 or row["joined"] < capacity
 
 
-# Column types of the check-in and of its audit row, for the arrays a batch arrives in.
+# Column types of the check-in, for the arrays a batch arrives in.
 _TYPES = {
     "client_id": "uuid",
     "activity": "int",
@@ -176,26 +188,13 @@ _TYPES = {
     "proxy_reason": "text",
     "body_hash": "varchar",
 }
-_AUDIT_TYPES = {
-    "a_at": "timestamptz",
-    "a_actor_id": "int",
-    "a_actor_label": "varchar",
-    "a_action": "varchar",
-    "a_object_type": "varchar",
-    "a_org_unit_id": "int",
-    "a_before": "text",
-    "a_after": "text",
-    "a_head": "bytea",
-    "a_tail": "bytea",
-}
-_ALL_TYPES = {**_TYPES, **_AUDIT_TYPES}
-# Several check-ins and their audit rows in one statement (PostgreSQL). Two copies of one
-# client_id in a batch: the first is inserted, the other meets the conflict like a replay.
+# Several check-ins in one statement (PostgreSQL). Two copies of one client_id in a batch: the
+# first is inserted, the other meets the conflict like a replay.
 _INSERT_MANY = f"""
 WITH input AS (
     SELECT DISTINCT ON (client_id) * FROM unnest(
-        {", ".join(f"{{}}::{kind}[]" for kind in _ALL_TYPES.values())}
-    ) WITH ORDINALITY AS t({", ".join(_ALL_TYPES)}, n)
+        {", ".join(f"{{}}::{kind}[]" for kind in _TYPES.values())}
+    ) WITH ORDINALITY AS t({", ".join(_TYPES)}, n)
     ORDER BY client_id, n
 ),
 made AS (
@@ -204,51 +203,116 @@ made AS (
     ON CONFLICT DO NOTHING
     RETURNING id, client_id
 )
-SELECT made.id, input.n, audit_append(
-    input.a_at, input.a_actor_id, input.a_actor_label, input.a_action, input.a_object_type,
-    made.id, input.a_org_unit_id, input.a_before, input.a_after, input.a_head, input.a_tail
-) FROM made JOIN input USING (client_id)
+SELECT made.id, input.n FROM made JOIN input USING (client_id)
+"""  # noqa: S608
+
+
+# The fast way (PostgreSQL): ids taken first, so the audit rows are chained here before the
+# statement; then one statement writes the check-ins and, if every one was new and the chain's
+# head is the one guessed, their audit rows (the chain's lock is held only while it runs).
+# Otherwise `strict_append` undoes the whole statement and the batch goes the careful way.
+_NEXT_IDS = (
+    "SELECT nextval(pg_get_serial_sequence('checkin', 'id')) AS id FROM generate_series(1, {})"
+)
+# Ids are taken from the sequence a few hundred at a time, so a batch costs no round trip for
+# them; an id left unused (a batch that went the careful way) is a gap, as any rollback leaves.
+# They belong to the database they were taken from: another engine in use, they are dropped.
+_IDS_AT_ONCE = 256
+_spare_ids: tuple[Engine, list[int]] | None = None
+
+
+async def _take_ids(count: int) -> list[int]:
+    global _spare_ids
+    engine = current_engine()
+    if _spare_ids is None or _spare_ids[0] is not engine:
+        _spare_ids = (engine, [])
+    spare = _spare_ids[1]
+    if len(spare) < count:
+        more = await sql.fetch(_NEXT_IDS, max(count, _IDS_AT_ONCE))
+        spare.extend(row["id"] for row in more)
+    taken = spare[:count]
+    del spare[:count]
+    return taken
+
+
+_INSERT_AUDITED = f"""
+WITH input AS (
+    SELECT * FROM unnest(
+        {{}}::int[], {", ".join(f"{{}}::{kind}[]" for kind in _TYPES.values())}
+    ) WITH ORDINALITY AS t(id, {", ".join(_TYPES)}, n)
+),
+made AS (
+    INSERT INTO checkin (id, {", ".join(COLUMNS)})
+    SELECT id, {", ".join(COLUMNS)} FROM input ORDER BY n
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)
+SELECT {strict_append("CASE WHEN (SELECT count(*) FROM made) = {} THEN {} ELSE '' END")}
 """  # noqa: S608
 
 
 class _Row(msgspec.Struct, frozen=True):
-    """A check-in to insert, with the arguments of its `audit_append` call."""
+    """A check-in to insert, with its audit row but for the check-in's id."""
 
     args: list[Any]
-    audit: list[Any]
+    audit: Entry
 
 
 async def _insert_many(rows: Sequence[_Row]) -> list[int | None]:
-    columns = [list(values) for values in zip(*(row.args + row.audit for row in rows), strict=True)]
-    made = await sql.fetch(_INSERT_MANY, *columns)
+    ids = await _take_ids(len(rows))
+    audit_args, head = strict_append_args(
+        [msgspec.structs.replace(row.audit, object_id=i) for row, i in zip(rows, ids, strict=True)]
+    )
+    columns = [list(values) for values in zip(*(row.args for row in rows), strict=True)]
+    try:
+        await sql.fetch(_INSERT_AUDITED, ids, *columns, len(rows), audit_args[0], *audit_args[1:])
+    except Exception as exc:
+        moved_to = head_if_moved(exc)
+        if moved_to is None:
+            raise
+        # A replay, two copies of one scan, or another writer on the chain: the careful way.
+        note_head(moved_to)
+        return await _insert_together(rows)
+    note_head(head)
+    return list(ids)
+
+
+async def _insert_together(rows: Sequence[_Row]) -> list[int | None]:
+    """One transaction: the check-ins in one statement, then their audit rows chained onto the
+    log in one more (`audit.services.append`, which holds the chain's lock to the commit)."""
+    columns = [list(values) for values in zip(*(row.args for row in rows), strict=True)]
     ids: list[int | None] = [None] * len(rows)
-    for row in made:
-        ids[row["n"] - 1] = row["id"]
+    async with writing():
+        for made in await sql.fetch(_INSERT_MANY, *columns):
+            ids[made["n"] - 1] = made["id"]
+        await append(
+            [
+                msgspec.structs.replace(row.audit, object_id=checkin_id)
+                for row, checkin_id in zip(rows, ids, strict=True)
+                if checkin_id is not None
+            ]
+        )
     return ids
 
 
 async def _insert_one(row: _Row) -> int | None:
-    call = "audit_append({}, {}, {}, {}, {}, made.id, {}, {}, {}, {}, {})"
-    made = await sql.fetch(
-        f"WITH made AS ({_INSERT}) SELECT made.id, {call} FROM made",  # noqa: S608
-        *row.args,
-        *row.audit,
-    )
-    return made[0]["id"] if made else None
+    if is_postgres():
+        return (await _insert_many([row]))[0]
+    async with writing():
+        made = await sql.fetch(_INSERT, *row.args)
+        if not made:
+            return None
+        checkin_id = made[0]["id"]
+        await append([msgspec.structs.replace(row.audit, object_id=checkin_id)])
+    return checkin_id
 
 
 async def insert_once(actor: Principal, values: dict[str, Any], change: Change) -> int | None:
     """Store the check-in and its audit row (`change`, whose object is the new row); the new
     id, or None when a unique constraint already holds such a check-in. On PostgreSQL,
     check-ins arriving together are written together (`db.batching`)."""
-    args = [values.get(column) for column in COLUMNS]
+    row = _Row([values.get(column) for column in COLUMNS], prepare(actor, change))
     if is_postgres():
         writers = batching.for_loop("checkin-insert", lambda: Batcher(_insert_many, _insert_one))
-        return await writers.submit(_Row(args, append_args(actor, change)))
-    async with writing():
-        rows = await sql.fetch(_INSERT, *args)
-        if not rows:
-            return None
-        checkin_id = rows[0]["id"]
-        await record(actor, msgspec.structs.replace(change, object_id=checkin_id))
-    return checkin_id
+        return await writers.submit(row)
+    return await _insert_one(row)

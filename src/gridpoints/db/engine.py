@@ -21,16 +21,22 @@ from gridpoints.settings import Settings
 log = logging.getLogger(__name__)
 
 _current: Engine | None = None
+# Each engine with the settings it was made from (engines take no attributes of their own).
+_made_from: dict[int, tuple[Engine, Settings]] = {}
 
 
 def make_engine(settings: Settings) -> Engine:
+    engine: Engine
     if settings.uses_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
         _enable_wal(path)
         # `timeout` is sqlite3's busy timeout: a writer waits for the lock instead of failing.
-        return SQLiteEngine(path=str(path), timeout=settings.sqlite_busy_timeout_seconds)
-    return PostgresEngine(config={"dsn": settings.database_url}, extensions=())
+        engine = SQLiteEngine(path=str(path), timeout=settings.sqlite_busy_timeout_seconds)
+    else:
+        engine = PostgresEngine(config={"dsn": settings.database_url}, extensions=())
+    _made_from[id(engine)] = (engine, settings)
+    return engine
 
 
 def _enable_wal(path: Path) -> None:
@@ -58,6 +64,16 @@ def current_engine() -> Engine:
     if _current is None:
         raise RuntimeError("no database engine in use; call use_engine() first")
     return _current
+
+
+def settings_in_use() -> Settings:
+    """The settings the current engine was made from: what code far from any request (the
+    audit chain's key, say) needs of the deployment it writes for."""
+    engine = current_engine()
+    made = _made_from.get(id(engine))
+    if made is None or made[0] is not engine:
+        raise RuntimeError("the engine in use was not made by make_engine(settings)")
+    return made[1]
 
 
 def is_postgres(engine: Engine | None = None) -> bool:
