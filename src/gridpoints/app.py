@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from litestar import Litestar
 from litestar.datastructures import State
 
 from gridpoints.activities.controllers import ActivityController
+from gridpoints.audit.checkpoints import EMBEDDED_EVERY as CHECKPOINT_EVERY
+from gridpoints.audit.checkpoints import write_checkpoint
 from gridpoints.audit.controllers import AuditController
 from gridpoints.auth.controllers import AuthController
 from gridpoints.auth.ratelimit import LoginLimiter
@@ -74,6 +77,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     ),
                     Periodic("scoring", ScoringRounds(settings, rulesets), EMBEDDED_EVERY),
                     queue.sweep_schedule(),  # jobs whose run died, or whose hand-over was lost
+                    # The audit chain's head, signed, outside the database: at start, then
+                    # hourly (a worker does it daily when there are workers).
+                    Periodic(
+                        "audit-checkpoint",
+                        lambda: write_checkpoint(settings),
+                        CHECKPOINT_EVERY,
+                        first_after=timedelta(0),
+                    ),
                 ]
                 for schedule in schedules:
                     schedule.start()

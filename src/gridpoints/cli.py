@@ -414,17 +414,37 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Walk the whole chain; name the first row that does not hold."""
+    """Walk the whole chain under the audit key; name the first row that does not hold, a
+    checkpoint line not signed with the key, or rows missing below the latest checkpoint."""
     from gridpoints.audit.services import verify
 
     settings = _settings()
-    report = _with_database(settings, verify)
+    report = _with_database(settings, lambda: verify(settings=settings))
     if report.intact:
-        click.echo(f"audit chain intact: {report.checked} rows")
+        click.echo(
+            f"audit chain intact: {report.checked} rows, "
+            f"{report.checkpoints} checkpoints in {settings.audit_checkpoint_file}"
+        )
         return
+    if report.first_broken_id is None or report.missing:
+        click.echo(f"audit chain BROKEN: {report.reason}", err=True)
+        sys.exit(1)
     click.echo(
         f"audit chain BROKEN at row {report.first_broken_id}: {report.reason} "
         f"({report.checked} rows before it hold)",
         err=True,
     )
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's head with the audit key and append it to the checkpoint file."""
+    from gridpoints.audit.checkpoints import write_checkpoint
+
+    settings = _settings()
+    written = _with_database(settings, lambda: write_checkpoint(settings))
+    click.echo(
+        f"audit checkpoint: row {written.row_id} ({written.hash[:16]}…) at {written.at}, "
+        f"appended to {settings.audit_checkpoint_file}"
+    )
