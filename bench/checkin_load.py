@@ -36,8 +36,8 @@ import httpx
 from gridpoints.activities.codes import make_token, slot_of
 from gridpoints.activities.tables import Activity
 from gridpoints.app import create_app
-from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.auth.principal import Principal
+from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.clock import utcnow
 from gridpoints.db import engine as db_engine
 from gridpoints.db.migrate import migrate

@@ -39,6 +39,7 @@ from gridpoints.services.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
 from gridpoints.web.health import HealthController
+from gridpoints.web.input_guard import InputGuard
 from gridpoints.web.openapi import openapi_config
 from gridpoints.web.problems import EXCEPTION_HANDLERS
 from gridpoints.web.security_headers import add_security_headers
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[add_security_headers],
         lifespan=[resources],
         on_app_init=[jwt_auth.on_app_init],
+        middleware=[InputGuard()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         request_max_body_size=settings.upload_max_bytes + _UPLOAD_OVERHEAD_BYTES,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
+from gridpoints.auth.passwords import check_new_password
 from gridpoints.auth.principal import Principal
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, Invalid
@@ -50,6 +51,9 @@ async def bootstrap(settings: Settings, data: BootstrapIn) -> BootstrapOut:
         )
     except msgspec.ValidationError as exc:
         raise Invalid.field("admin", str(exc)) from exc
+    check_new_password(
+        data.admin_password, phone=admin.phone, name=admin.name, field="admin_password"
+    )
     top_level, community_level = settings.org_level_names[0], settings.community_level_name
     async with writing():
         if await OrgUnit.exists():

@@ -24,7 +24,6 @@ from tests.web.test_pages_browser import (  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.browser
 PASSWORD = "field-pages-pass-1"
-MEMBER_PASSWORD = "member-pass-12345"
 SITE = {"latitude": 30.2741, "longitude": 120.1551, "accuracy": 12}
 
 
@@ -84,12 +83,6 @@ def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Field]:
             headers=leader,
         ).json()["items"]
         member = next(m for m in members if m["id"] != me["id"] and m["status"] == "active")
-        set_password = httpx.post(
-            f"{server.base_url}/api/v1/members/{member['id']}/password",
-            json={"password": MEMBER_PASSWORD},
-            headers=leader,
-        )
-        assert set_password.status_code in (200, 204), set_password.text
         yield Field(server, leader_phone, leader, member["phone"], unit_id)
 
 
@@ -126,7 +119,7 @@ def test_scanning_the_code_signs_in_and_checks_in_at_the_site(page: Page, field:
     activity = field.activity("扫码签到活动")
     page.goto(field.code(activity["id"])["checkin_url"])
     page.wait_for_url("**/index.html?next=*")
-    sign_in_form(page, field.member_phone, MEMBER_PASSWORD)
+    sign_in_form(page, field.member_phone, PASSWORD)
     page.wait_for_url("**/checkin.html?*")
     expect(page.locator("#status")).to_have_text("签到成功", timeout=15_000)
     expect(page.locator("#activity-title")).to_have_text("扫码签到活动")
@@ -145,7 +138,7 @@ def test_a_check_in_made_offline_is_sent_once_when_the_signal_returns(
 ) -> None:
     activity = field.activity("离线签到活动")
     page.goto("/")
-    sign_in_form(page, field.member_phone, MEMBER_PASSWORD)
+    sign_in_form(page, field.member_phone, PASSWORD)
     page.wait_for_url("**/me.html")
 
     # The page loads, then the signal is gone by the time it sends.
@@ -171,7 +164,7 @@ def test_a_leader_accepts_a_flagged_check_in_on_the_review_page(page: Page, fiel
     activity = field.activity("待核实活动")
     token = httpx.post(
         f"{field.server.base_url}/api/v1/auth/login",
-        json={"phone": field.member_phone, "password": MEMBER_PASSWORD},
+        json={"phone": field.member_phone, "password": PASSWORD},
     ).json()
     far = httpx.post(
         f"{field.server.base_url}/api/v1/checkins",
@@ -231,7 +224,7 @@ def test_a_member_logs_a_service_a_leader_approves_it_and_the_member_claims_a_wi
 
     member_context, member = phone_page()
     member.goto("/index.html?next=service.html")
-    sign_in_form(member, field.member_phone, MEMBER_PASSWORD)
+    sign_in_form(member, field.member_phone, PASSWORD)
     member.wait_for_url("**/service.html")
     member.get_by_label("服务类别").select_option("dispute_mediation")
     member.get_by_label("服务时长（小时）").fill("2")

@@ -91,7 +91,13 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
         WishIn(org_unit_id=world.units["B"], title="乙片区心愿"),
         settings,
     )
+    account_b = await create_account(
+        SYSTEM,
+        world.partner_b,
+        PartnerAccountIn(name="联系人乙", phone="13600000019", password="partner-pass-123"),
+    )
     return {
+        "account_id": account_b.id,
         "wish_id": wish_b.id,
         "record_id": record_b.id,
         "activity_id": activity_b,
@@ -150,6 +156,8 @@ def _bodies(world) -> dict[tuple[str, str], dict]:
         ("PATCH", "/api/v1/activities/{activity_id:int}"): {"title": "改个标题"},
         ("POST", "/api/v1/service-records/{record_id:int}/approve"): {},
         ("POST", "/api/v1/wishes/{wish_id:int}/claim"): {},
+        ("POST", "/api/v1/partner-accounts/{account_id:int}/disable"): {},
+        ("POST", "/api/v1/partner-accounts/{account_id:int}/enable"): {},
         ("POST", "/api/v1/wishes/{wish_id:int}/fulfil"): {"evidence": "已落实"},
         ("POST", "/api/v1/wishes/{wish_id:int}/confirm"): {},
         ("POST", "/api/v1/service-records/{record_id:int}/reject"): {"reason": "核实不符"},
@@ -261,7 +269,9 @@ async def test_a_partner_units_contact_learns_nothing_but_their_own_record(clien
         world.partner,
         PartnerAccountIn(name="联系人甲", phone="13600000009", password="partner-pass-123"),
     )
-    headers = {"Authorization": f"Bearer {client.app.state.tokens.issue_partner(account.id)}"}
+    session = await open_session(AccountKind.PARTNER, account.id)
+    token = client.app.state.tokens.issue_partner(account.id, session)
+    headers = {"Authorization": f"Bearer {token}"}
     # Acting as a member (claiming a wish, say) is refused before any object is looked up.
     await _walk(client, headers, objects_b, _bodies(world), refusals=(403, 404))
     own = await client.get(

@@ -23,7 +23,6 @@ from tests.web.test_pages_browser import (  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.browser
 PASSWORD = "points-pages-pass-1"
-MEMBER_PASSWORD = "member-pass-12345"
 
 
 @dataclass
@@ -46,11 +45,6 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
             f"{base}/api/v1/members", params={"org_unit_id": unit, "limit": 50}, headers=leader
         ).json()["items"]
         member = next(m for m in members if m["id"] != me["id"] and m["status"] == "active")
-        httpx.post(
-            f"{base}/api/v1/members/{member['id']}/password",
-            json={"password": MEMBER_PASSWORD},
-            headers=leader,
-        ).raise_for_status()
         # The leader logs a two-hour deed for the member and approves it: 4 points.
         record = httpx.post(
             f"{base}/api/v1/service-records",
@@ -89,7 +83,7 @@ def test_a_member_reads_points_rank_and_reasons_on_the_phone(browser, scored) ->
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto("/index.html?next=points.html")
-    sign_in_form(page, scored.member_phone, MEMBER_PASSWORD)
+    sign_in_form(page, scored.member_phone, PASSWORD)
     page.wait_for_url("**/points.html")
     expect(page.locator("#total")).not_to_have_text("0")
     total = int(page.locator("#total").inner_text())

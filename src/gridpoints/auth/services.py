@@ -209,7 +209,9 @@ async def change_own_password(actor: Principal, current: str, new: str) -> None:
     )
     if row is None or not await asyncio.to_thread(verify_password, current, row["password_hash"]):
         raise Invalid.field("current_password", "当前密码不正确")
-    check_new_password(new, phone=row["phone"], name=row["name"], field="new_password")
+    await asyncio.to_thread(
+        check_new_password, new, phone=row["phone"], name=row["name"], field="new_password"
+    )
     if new == current:
         raise Invalid.field("new_password", "新密码不能与当前密码相同")
     password_hash = await asyncio.to_thread(hash_password, new)

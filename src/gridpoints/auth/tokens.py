@@ -10,7 +10,6 @@ change it (routes marked `ALLOWED_BEFORE_PASSWORD_CHANGE`) until they do.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
@@ -99,12 +98,13 @@ async def _retrieve_principal(
         return None
     opt = connection.route_handler.opt
     loads_own = opt.get(LOADS_OWN_PRINCIPAL)
-    if kind == PARTNER_SUBJECT and not loads_own:
-        return await load_partner_principal(account_id)
     session_id = session_of(token.jti)
-    if kind or session_id is None:
-        # Unknown kinds, partner accounts on the scan routes (they do not check in), and
-        # tokens that name no sign-in session.
+    if session_id is None:
+        return None  # a token that names no sign-in session
+    if kind == PARTNER_SUBJECT and not loads_own:
+        return await load_partner_principal(account_id, session_id)
+    if kind:
+        # Unknown kinds, and partner accounts on the scan routes (they do not check in).
         return None
     if loads_own:
         return Caller(account_id, session_id)
@@ -144,8 +144,9 @@ class TokenIssuer:
         """A member's token for the sign-in session `session_id` (its `jti`)."""
         return self._issue(str(member_id), str(session_id))
 
-    def issue_partner(self, account_id: int) -> str:
-        return self._issue(f"{PARTNER_SUBJECT}:{account_id}", uuid.uuid4().hex)
+    def issue_partner(self, account_id: int, session_id: int) -> str:
+        """A partner contact's token for the sign-in session `session_id`."""
+        return self._issue(f"{PARTNER_SUBJECT}:{account_id}", str(session_id))
 
     def _issue(self, subject: str, jti: str) -> str:
         return self._jwt_auth.create_token(

@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
+from gridpoints.auth.access import Target, check
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.errors import NotFound
 from gridpoints.jobs.schemas import JobOut
 from gridpoints.jobs.tables import Job, JobOutput
+from gridpoints.org.paths import ROOT_SCOPE
 from gridpoints.org.tables import OrgUnit
+
+VIEW_JOBS = Capability.VIEW_JOBS
+
+
+WHAT = "任务"
+
+
+async def find_job(actor: Principal, job_id: int) -> dict[str, Any]:
+    """The job row if the caller sees it (`auth.access.check`): its starter always, others
+    by `view_jobs` on its org unit (on the whole tree for a job of no unit)."""
+    row = await Job.select().where(Job.id == job_id).first()
+    path = None
+    if row is not None:
+        path = ROOT_SCOPE
+        if row["org_unit_id"] is not None:
+            unit = (
+                await OrgUnit.select(OrgUnit.path).where(OrgUnit.id == row["org_unit_id"]).first()
+            )
+            path = unit["path"] if unit else None
+    target = Target(path=path, owner=row["created_by"] if row else None, seen_with=VIEW_JOBS)
+    check(actor, target, VIEW_JOBS, what=WHAT)
+    assert row is not None
+    return row
 
 
 async def get_job(actor: Principal, job_id: int) -> JobOut:
-    row = await Job.select().where(Job.id == job_id).first()
-    if row is None or not await _may_see(actor, row["created_by"], row["org_unit_id"]):
-        raise NotFound("任务")
+    row = await find_job(actor, job_id)
     return JobOut(
         id=row["id"],
         kind=row["kind"],
@@ -32,9 +57,7 @@ async def get_job(actor: Principal, job_id: int) -> JobOut:
 
 async def job_output(actor: Principal, job_id: int) -> tuple[str, str, bytes]:
     """The file a finished job made: (filename, content type, bytes)."""
-    row = await Job.select(Job.created_by, Job.org_unit_id).where(Job.id == job_id).first()
-    if row is None or not await _may_see(actor, row["created_by"], row["org_unit_id"]):
-        raise NotFound("任务")
+    await find_job(actor, job_id)
     output = (
         await JobOutput.select(JobOutput.filename, JobOutput.content_type, JobOutput.data)
         .where(JobOutput.job == job_id)
@@ -43,12 +66,3 @@ async def job_output(actor: Principal, job_id: int) -> tuple[str, str, bytes]:
     if output is None:
         raise NotFound("任务的结果文件")
     return output["filename"], output["content_type"], bytes(output["data"])
-
-
-async def _may_see(actor: Principal, created_by: int | None, org_unit_id: int | None) -> bool:
-    if created_by is not None and actor.is_member(created_by):
-        return True
-    if org_unit_id is None:
-        return actor.can(Capability.VIEW_JOBS, "/")
-    unit = await OrgUnit.select(OrgUnit.path).where(OrgUnit.id == org_unit_id).first()
-    return unit is not None and actor.can(Capability.VIEW_JOBS, unit["path"])

@@ -17,6 +17,7 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker, func
 
+from gridpoints.audit.checkpoints import audit_checkpoint_task
 from gridpoints.checkins.schedule import close_stale_checkins_task
 from gridpoints.db import engine as db_engine
 from gridpoints.jobs.dispatch import (
@@ -91,6 +92,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
             # Every minute; scoring is idempotent, so a run on two workers is harmless.
             scheduled(score_pending_task, "score_pending", second=0),
             scheduled(close_previous_quarter_task, "close_previous_quarter", hour={1}, minute={5}),
+            scheduled(audit_checkpoint_task, "audit_checkpoint", hour={2}, minute={10}),
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": queue,

@@ -15,7 +15,8 @@ PhoneText = Annotated[
     str,
     msgspec.Meta(min_length=5, max_length=20, pattern=r"^[0-9+()\- ]+$", examples=["13800138000"]),
 ]
-Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
+# Length and strength are checked by `auth.passwords.check_new_password`, in Chinese.
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 OrgName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=100)]
 Agreement = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=200)]
 

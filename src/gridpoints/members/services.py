@@ -148,7 +148,10 @@ async def create_member(actor: Principal, data: MemberCreate, settings: Settings
     phone = parse_phone(data.phone)
     name = _clean_name(data.name)
     # Hashing is slow on purpose: off the event loop, and before SQLite's write lock is taken.
-    password_hash = await asyncio.to_thread(hash_password, data.password) if data.password else None
+    password_hash = None
+    if data.password:
+        await asyncio.to_thread(check_new_password, data.password, phone=phone, name=name)
+        password_hash = await asyncio.to_thread(hash_password, data.password)
     async with writing():
         unit = await _home_unit(actor, data.org_unit_id)
         if data.partner_unit_id is not None:
@@ -163,6 +166,9 @@ async def create_member(actor: Principal, data: MemberCreate, settings: Settings
             "org_unit": unit["id"],
             "status": "active",
             "password_hash": password_hash,
+            # A password one person sets for another is temporary (the platform's own
+            # accounts, such as the first admin's from `bootstrap`, are not).
+            "must_change_password": password_hash is not None and actor.member_id is not None,
             "employer": (data.employer or "").strip() or None,
             "partner_unit": data.partner_unit_id,
             "created_at": now,
@@ -255,7 +261,7 @@ async def set_password(actor: Principal, member_id: int, password: str) -> None:
     current one (`auth.services.change_own_password`), never here."""
     async with writing():
         row = await changeable_member(actor, member_id)
-    check_new_password(password, phone=row["phone"], name=row["name"])
+    await asyncio.to_thread(check_new_password, password, phone=row["phone"], name=row["name"])
     password_hash = await asyncio.to_thread(hash_password, password)
     async with writing():
         row = await changeable_member(actor, member_id)
@@ -283,6 +289,8 @@ async def set_password(actor: Principal, member_id: int, password: str) -> None:
 async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> RoleOut:
     async with writing():
         await authorized_member(actor, member_id)
+        if actor.is_member(member_id):
+            raise Forbidden("不能修改自己的职务，请由上级管理员办理")
         try:
             unit = await authorized_unit(actor, data.org_unit_id)
         except NotFound as exc:

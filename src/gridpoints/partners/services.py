@@ -19,12 +19,12 @@ from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.services import authenticate
-from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions
+from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions, open_session
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
-from gridpoints.errors import Conflict, NotFound
+from gridpoints.errors import Conflict, Invalid, NotFound
 from gridpoints.members.phones import mask_phone, parse_phone
 from gridpoints.members.registration import authorized_partner
 from gridpoints.partners.schemas import (
@@ -59,17 +59,12 @@ WHERE a.id = {} AND a.status = {}
 """
 
 
-async def load_partner_principal(
-    account_id: int, session_id: int | None = None
-) -> Principal | None:
-    """The contact behind a partner token: None once the account is disabled, or (for a
-    token naming its sign-in session) once that session has ended."""
-    if session_id is None:
-        row = await sql.fetch_one(_PRINCIPAL_SQL, account_id, ACTIVE)
-    else:
-        row = await sql.fetch_one(
-            _PRINCIPAL_IN_SESSION_SQL, session_id, AccountKind.PARTNER.value, account_id, ACTIVE
-        )
+async def load_partner_principal(account_id: int, session_id: int) -> Principal | None:
+    """The contact behind a partner token: None once the account is disabled or the token's
+    sign-in session has ended."""
+    row = await sql.fetch_one(
+        _PRINCIPAL_IN_SESSION_SQL, session_id, AccountKind.PARTNER.value, account_id, ACTIVE
+    )
     if row is None:
         return None
     return Principal(
@@ -85,8 +80,19 @@ async def create_account(
     actor: Principal, partner_id: int, data: PartnerAccountIn
 ) -> PartnerAccountOut:
     """A contact's account on a partner unit, by those who manage the unit."""
-    phone = parse_phone(data.phone)
-    await asyncio.to_thread(check_new_password, data.password, phone=phone, name=data.name)
+    # Every bad field named at once: the phone and the password.
+    problems = []
+    phone = None
+    try:
+        phone = parse_phone(data.phone)
+    except Invalid as bad:
+        problems += bad.problems
+    try:
+        await asyncio.to_thread(check_new_password, data.password, phone=phone, name=data.name)
+    except Invalid as bad:
+        problems += bad.problems
+    if problems:
+        raise Invalid(*problems)
     password_hash = await asyncio.to_thread(hash_password, data.password)
     async with writing():
         partner = await authorized_partner(actor, partner_id, Capability.MANAGE_PARTNERS)
@@ -197,8 +203,10 @@ async def login(
     )
     row = await sql.fetch_one(_PRINCIPAL_SQL, account_id, ACTIVE)
     assert row is not None
+    async with writing():
+        session_id = await open_session(AccountKind.PARTNER, account_id)
     return PartnerLoginOut(
-        access_token=tokens.issue_partner(account_id),
+        access_token=tokens.issue_partner(account_id, session_id),
         token_type="bearer",
         expires_in=tokens.ttl_seconds,
         account=PartnerSelf(
