@@ -22,7 +22,7 @@ from gridpoints.errors import FieldProblem, Invalid, NotFound
 from gridpoints.members.tables import Member
 from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.settings import Settings
 
 WHAT = "活动"
@@ -70,16 +70,11 @@ async def home_path(actor: Principal) -> str | None:
     return row["path"] if row else None
 
 
-def may_join(home: str | None, activity_path: str) -> bool:
-    """Members of the owning subtree may join (their home unit lies within it)."""
-    return home is not None and home.startswith(activity_path)
-
-
 async def activity_row(activity_id: int) -> dict[str, Any] | None:
     return await Activity.select(*_COLUMNS).where(Activity.id == activity_id).first()
 
 
-async def visible_activity(
+async def find_activity(
     actor: Principal, activity_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     """The activity if the caller may see it (or act on it): else "not found" as for no id."""
@@ -134,7 +129,7 @@ async def create_activity(actor: Principal, data: ActivityIn, settings: Settings
     _check(values, settings)
     now = utcnow()
     async with writing():
-        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_ACTIVITIES)
+        unit = await find_unit(actor, data.org_unit_id, Capability.MANAGE_ACTIVITIES)
         row = {
             **{k: v for k, v in values.items() if k != "org_unit_id"},
             "org_unit": unit["id"],
@@ -162,7 +157,7 @@ async def update_activity(
     if not changes:
         raise Invalid(FieldProblem("body", "没有要修改的字段"))
     async with writing():
-        row = await visible_activity(actor, activity_id, Capability.MANAGE_ACTIVITIES)
+        row = await find_activity(actor, activity_id, Capability.MANAGE_ACTIVITIES)
         merged = {**row, **changes}
         _check(merged, settings)
         await Activity.update({**changes, "updated_at": utcnow()}).where(Activity.id == activity_id)
@@ -188,7 +183,7 @@ async def list_activities(
     """Activities in the caller's grids and those the caller may join, soonest last."""
     if org_unit_id is not None:
         condition = within(
-            Activity.org_unit._.path, [(await authorized_unit(actor, org_unit_id))["path"]]
+            Activity.org_unit._.path, [(await find_unit(actor, org_unit_id))["path"]]
         )
     else:
         condition = within(Activity.org_unit._.path, actor.scopes(Capability.VIEW))
@@ -208,7 +203,7 @@ async def list_activities(
 
 
 async def get_activity(actor: Principal, activity_id: int) -> ActivityOut:
-    return present(actor, await visible_activity(actor, activity_id))
+    return present(actor, await find_activity(actor, activity_id))
 
 
 def checkin_url(base_url: str, activity_id: int, token: str) -> str:
@@ -218,7 +213,7 @@ def checkin_url(base_url: str, activity_id: int, token: str) -> str:
 async def current_code(
     actor: Principal, activity_id: int, settings: Settings, base_url: str, now: datetime
 ) -> CheckinCode:
-    row = await visible_activity(actor, activity_id, Capability.MANAGE_ACTIVITIES)
+    row = await find_activity(actor, activity_id, Capability.MANAGE_ACTIVITIES)
     if row["status"] != "scheduled":
         raise NotFound(WHAT)
     slot = slot_of(now, settings.checkin_slot_seconds)

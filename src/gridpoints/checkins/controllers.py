@@ -136,7 +136,7 @@ class CheckInController(Controller):
         responses=problems(404),
     )
     async def get_checkin(self, actor: Actor, checkin_id: IdPath) -> CheckInOut:
-        return services.present(await services.visible_checkin(actor, checkin_id))
+        return services.present(await services.find_checkin(actor, checkin_id))
 
     @post(
         "/{checkin_id:int}/checkout",

@@ -11,9 +11,9 @@ from uuid import UUID
 import msgspec
 
 from gridpoints.activities.codes import TOKEN_PROBLEM_LABELS, check_token
-from gridpoints.activities.services import may_join, visible_activity
+from gridpoints.activities.services import find_activity
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.access import Target, check, forbid_self_dealing, require
+from gridpoints.auth.access import Target, check, forbid_self_dealing, require, sees
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
@@ -25,7 +25,7 @@ from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, DomainError, Forbidden, Invalid, Unauthenticated
 from gridpoints.events import services as events
-from gridpoints.members.lookup import authorized_member
+from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
 from gridpoints.settings import Settings
 
@@ -128,7 +128,7 @@ async def _explain_not_invited(caller: Caller, activity_id: int) -> None:
     told plainly that only its invitees check in."""
     principal = await load_principal(caller.member_id, caller.session_id)
     assert principal is not None
-    await visible_activity(principal, activity_id)
+    await find_activity(principal, activity_id)
 
 
 async def _admit(
@@ -144,7 +144,8 @@ async def _admit(
         raise Unauthenticated()
     # Who the audit log names; the member's roles are not needed to check in.
     actor = Principal(member_id=member_id, name=activity["member_name"], home=activity["home"])
-    if activity["id"] is None or not may_join(activity["home"], activity["org_path"]):
+    invitation = Target(path=activity["org_path"], invites_residents=True)
+    if activity["id"] is None or not sees(actor, invitation):
         raise _NotInvited()
     if activity["status"] != "scheduled":
         raise Conflict("活动已取消", code="activity_cancelled")
@@ -211,10 +212,10 @@ async def proxy_check_in(
         if existing["body_hash"] != body_hash:
             raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused")
         return present(existing), False
-    activity = await visible_activity(actor, data.activity_id, Capability.MANAGE_ACTIVITIES)
+    activity = await find_activity(actor, data.activity_id, Capability.MANAGE_ACTIVITIES)
     if actor.is_member(data.member_id):
         raise Invalid.field("member_id", "不能为自己代签到，请扫码签到")
-    member = await authorized_member(actor, data.member_id)
+    member = await find_member(actor, data.member_id)
     if not member["org_path"].startswith(activity["org_path"]):
         raise Invalid.field("member_id", "该成员不在本活动的参加范围内")
     values = {
@@ -281,7 +282,7 @@ async def _result(
     return present(made), True
 
 
-async def visible_checkin(
+async def find_checkin(
     actor: Principal, checkin_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     row = await _row_by(CheckIn.id == checkin_id)
@@ -311,7 +312,7 @@ async def check_out(
 ) -> CheckInOut:
     """Close an open check-in (the member, or a leader of the activity)."""
     async with writing():
-        row = await visible_checkin(actor, checkin_id)
+        row = await find_checkin(actor, checkin_id)
         own = actor.is_member(row["member"])
         if not own:
             require(actor, Capability.MANAGE_ACTIVITIES, row["activity_path"], WHAT)
@@ -374,7 +375,7 @@ async def review(actor: Principal, checkin_id: int, data: ReviewIn) -> CheckInOu
     if data.decision == "rejected" and len(data.reason.strip()) < 2:
         raise Invalid.field("reason", "驳回时请填写理由")
     async with writing():
-        row = await visible_checkin(actor, checkin_id, Capability.MANAGE_ACTIVITIES)
+        row = await find_checkin(actor, checkin_id, Capability.MANAGE_ACTIVITIES)
         # Nor one the ruler made themselves for someone else (a proxy check-in).
         forbid_self_dealing(actor, row["member"], row["proxy_by"], action="审核")
         if row["review"] == data.decision:
@@ -426,7 +427,7 @@ async def list_checkins(
     if actor.member_id is not None:
         condition |= CheckIn.member == actor.member_id
     if activity_id is not None:
-        await visible_activity(actor, activity_id)
+        await find_activity(actor, activity_id)
         condition &= CheckIn.activity == activity_id
     if review is not None:
         condition &= CheckIn.review == review

@@ -15,7 +15,7 @@ from gridpoints.events.tables import VerifiedEvent
 from gridpoints.members.tables import MemberRegistration, PartnerUnit
 from gridpoints.members.vocab import Category
 from gridpoints.org.queries import within
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.periods import Quarter
 from gridpoints.settings import Settings
 
@@ -122,7 +122,7 @@ def _group(members: list[MemberDuty], key: str, name: str) -> list[GroupDuty]:
 async def duty_report(
     actor: Principal, org_unit_id: int, quarter: Quarter, settings: Settings
 ) -> DutyReport:
-    unit = await authorized_unit(actor, org_unit_id)
+    unit = await find_unit(actor, org_unit_id)
     registered = await _registered(
         within(MemberRegistration.member._.org_unit._.path, [unit["path"]])
     )

@@ -14,7 +14,7 @@ from gridpoints.members.schemas import MemberOut
 from gridpoints.members.tables import Member
 from gridpoints.members.vocab import CATEGORY_LABELS, STATUS_LABELS, Category
 from gridpoints.org.queries import within
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.spreadsheets import append_row
 
 HEADER = ("姓名", "手机号", "类别", "所在网格", "工作单位", "状态")
@@ -28,7 +28,7 @@ async def exported_members(
     """Every member the caller may see (under `org_unit_id` if given), as the list shows them."""
     scopes = actor.scopes(Capability.VIEW)
     if org_unit_id is not None:
-        scopes = [(await authorized_unit(actor, org_unit_id))["path"]]
+        scopes = [(await find_unit(actor, org_unit_id))["path"]]
     condition = within(Member.org_unit._.path, scopes)
     if category is not None:
         condition &= Member.category == category.value

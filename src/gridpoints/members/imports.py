@@ -11,7 +11,7 @@ from gridpoints.errors import DomainError, Invalid
 from gridpoints.jobs.dispatch import JobQueue, start_job
 from gridpoints.members.importing import ImportFileError, ImportLimits, inspect_xlsx, is_xlsx
 from gridpoints.members.jobs import KIND
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.settings import Settings
 
 ACCEPTED_SUFFIXES = (".csv", ".xlsx")
@@ -31,7 +31,7 @@ async def start_import(
     content: bytes,
     settings: Settings,
 ) -> int:
-    unit = await authorized_unit(actor, org_unit_id, Capability.MANAGE_MEMBERS)
+    unit = await find_unit(actor, org_unit_id, Capability.MANAGE_MEMBERS)
     if not filename.lower().endswith(ACCEPTED_SUFFIXES):
         raise Invalid.field("file", "请上传 .csv 或 .xlsx 文件")
     if not content:

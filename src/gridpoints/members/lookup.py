@@ -35,7 +35,7 @@ async def member_row(member_id: int) -> dict[str, Any] | None:
     return await Member.select(*MEMBER_COLUMNS).where(Member.id == member_id).first()
 
 
-async def authorized_member(
+async def find_member(
     actor: Principal, member_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     """The member row if the caller may act on it; members may always read themselves.

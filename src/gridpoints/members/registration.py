@@ -22,8 +22,8 @@ from gridpoints.clock import local_today, utcnow
 from gridpoints.db.engine import is_postgres
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
-from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
-from gridpoints.members.lookup import authorized_member
+from gridpoints.errors import Conflict, FieldProblem, Invalid, NotFound
+from gridpoints.members.lookup import find_member
 from gridpoints.members.phones import mask_phone, parse_phone
 from gridpoints.members.schemas import (
     PairingIn,
@@ -37,7 +37,7 @@ from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit, U
 from gridpoints.members.vocab import Category, RecordState
 from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
-from gridpoints.org.services import authorized_unit, community_of
+from gridpoints.org.services import community_of, find_unit
 from gridpoints.schemas import Page
 from gridpoints.settings import Settings
 
@@ -74,7 +74,7 @@ async def _partner_rows(condition: Any, limit: int = 1, offset: int = 0) -> list
     )
 
 
-async def authorized_partner(
+async def find_partner(
     actor: Principal, partner_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     """The partner unit, seen by those who see its community or a unit below it."""
@@ -90,7 +90,7 @@ async def _unit_field(
     """An org unit named in a request body: one out of view is a bad field, worded as for an
     id that does not exist; one in view that the caller may not act on is forbidden."""
     try:
-        return await authorized_unit(actor, unit_id, capability)
+        return await find_unit(actor, unit_id, capability)
     except NotFound:
         raise Invalid.field(field, "组织单位不存在") from None
 
@@ -98,7 +98,7 @@ async def _unit_field(
 async def require_partner_field(actor: Principal, partner_id: int) -> None:
     """For forms that name a partner unit: an unknown or hidden one is a bad field."""
     try:
-        await authorized_partner(actor, partner_id)
+        await find_partner(actor, partner_id)
     except NotFound:
         raise Invalid.field("partner_unit_id", "报到单位不存在") from None
 
@@ -148,7 +148,7 @@ async def list_partners(
 
 
 async def get_partner(actor: Principal, partner_id: int) -> PartnerUnitOut:
-    row = await authorized_partner(actor, partner_id)
+    row = await find_partner(actor, partner_id)
     return (await _present_partners(actor, [row]))[0]
 
 
@@ -186,7 +186,7 @@ async def create_partner(actor: Principal, data: PartnerUnitIn) -> PartnerUnitOu
                 after={k: v for k, v in values.items() if k != "created_at"},
             ),
         )
-        row = await authorized_partner(actor, partner_id)
+        row = await find_partner(actor, partner_id)
     return (await _present_partners(actor, [row]))[0]
 
 
@@ -227,7 +227,7 @@ async def _pairing_rows(condition: Any) -> list[dict[str, Any]]:
 
 
 async def list_pairings(actor: Principal, partner_id: int) -> list[PairingOut]:
-    await authorized_partner(actor, partner_id)
+    await find_partner(actor, partner_id)
     rows = await _pairing_rows(UnitPairing.partner_unit == partner_id)
     return [_pairing_out(r) for r in rows if _sees_partner(actor, r["community_path"])]
 
@@ -238,7 +238,7 @@ async def create_pairing(
     if data.ends_on is not None and data.ends_on < data.signed_on:
         raise Invalid.field("ends_on", "结束日期不能早于签订日期")
     async with writing():
-        await authorized_partner(actor, partner_id)
+        await find_partner(actor, partner_id)
         community = await _unit_field(
             actor, data.community_id, Capability.MANAGE_PARTNERS, "community_id"
         )
@@ -292,15 +292,14 @@ async def end_pairing(
     actor: Principal, partner_id: int, pairing_id: int, ended_on: date
 ) -> PairingOut:
     async with writing():
-        await authorized_partner(actor, partner_id)
+        await find_partner(actor, partner_id)
         rows = await _pairing_rows(
             (UnitPairing.id == pairing_id) & (UnitPairing.partner_unit == partner_id)
         )
-        if not rows or not _sees_partner(actor, rows[0]["community_path"]):
-            raise NotFound(PAIRING)
+        path = rows[0]["community_path"] if rows else None
+        target = Target(path=path, seen_from_below=True)
+        check(actor, target, Capability.MANAGE_PARTNERS, what=PAIRING)
         row = rows[0]
-        if not actor.can(Capability.MANAGE_PARTNERS, row["community_path"]):
-            raise Forbidden(f"您没有权限对该{PAIRING}执行此操作")
         _require_endable(row["state"], row["signed_on"], ended_on, PAIRING)
         await UnitPairing.update(
             {UnitPairing.state: RecordState.ENDED.value, UnitPairing.ends_on: ended_on}
@@ -365,7 +364,7 @@ async def active_registration(member_id: int) -> RegistrationOut | None:
 
 
 async def registrations_of(actor: Principal, member_id: int) -> list[RegistrationOut]:
-    await authorized_member(actor, member_id)
+    await find_member(actor, member_id)
     rows = await _registration_rows(MemberRegistration.member == member_id)
     return [_registration_out(r) for r in rows]
 
@@ -472,7 +471,7 @@ async def create_registration(
     actor: Principal, member_id: int, data: RegistrationIn, settings: Settings
 ) -> RegistrationOut:
     async with writing():
-        member = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
+        member = await find_member(actor, member_id, Capability.MANAGE_MEMBERS)
         partner_id = data.partner_unit_id or member["partner_unit"]
         if data.partner_unit_id is not None:
             await require_partner_field(actor, data.partner_unit_id)
@@ -492,7 +491,7 @@ async def end_registration(
     actor: Principal, member_id: int, registration_id: int, ended_on: date
 ) -> RegistrationOut:
     async with writing():
-        member = await authorized_member(actor, member_id, Capability.MANAGE_MEMBERS)
+        member = await find_member(actor, member_id, Capability.MANAGE_MEMBERS)
         rows = await _registration_rows(
             (MemberRegistration.id == registration_id) & (MemberRegistration.member == member_id)
         )

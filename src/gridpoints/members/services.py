@@ -22,8 +22,8 @@ from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFou
 from gridpoints.members import registration
 from gridpoints.members.lookup import (
     MEMBER_COLUMNS,
-    authorized_member,
     changeable_member,
+    find_member,
     member_row,
     present,
 )
@@ -39,7 +39,7 @@ from gridpoints.members.schemas import (
 from gridpoints.members.tables import Member, RoleAssignment
 from gridpoints.members.vocab import Category, MemberStatus
 from gridpoints.org.queries import within
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.schemas import Page
 from gridpoints.settings import Settings
 
@@ -68,7 +68,7 @@ async def _home_unit(actor: Principal, unit_id: int) -> dict[str, Any]:
     """The grid named as a member's home: one the caller cannot see is a bad field, worded
     as for an id that does not exist, so the answer says nothing about other grids."""
     try:
-        return await authorized_unit(actor, unit_id, Capability.MANAGE_MEMBERS)
+        return await find_unit(actor, unit_id, Capability.MANAGE_MEMBERS)
     except NotFound:
         raise Invalid.field("org_unit_id", "所在网格不存在") from None
 
@@ -84,7 +84,7 @@ async def list_members(
 ) -> Page[MemberOut]:
     scopes = actor.scopes(Capability.VIEW)
     if org_unit_id is not None:
-        scopes = [(await authorized_unit(actor, org_unit_id))["path"]]
+        scopes = [(await find_unit(actor, org_unit_id))["path"]]
     condition = within(Member.org_unit._.path, scopes)
     if category is not None:
         condition &= Member.category == category.value
@@ -113,7 +113,7 @@ def _search(actor: Principal, q: str):
 
 
 async def get_member(actor: Principal, member_id: int) -> MemberDetail:
-    row = await authorized_member(actor, member_id)
+    row = await find_member(actor, member_id)
     return await _detail(actor, row)
 
 
@@ -288,11 +288,11 @@ async def set_password(actor: Principal, member_id: int, password: str) -> None:
 
 async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> RoleOut:
     async with writing():
-        await authorized_member(actor, member_id)
+        await find_member(actor, member_id)
         if actor.is_member(member_id):
             raise Forbidden("不能修改自己的职务，请由上级管理员办理")
         try:
-            unit = await authorized_unit(actor, data.org_unit_id)
+            unit = await find_unit(actor, data.org_unit_id)
         except NotFound as exc:
             exc.problems = [FieldProblem("org_unit_id", exc.detail)]
             raise

@@ -39,7 +39,7 @@ async def unit_row(unit_id: int) -> dict[str, Any] | None:
     return await OrgUnit.select().where(OrgUnit.id == unit_id).first()
 
 
-async def authorized_unit(
+async def find_unit(
     actor: Principal, unit_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     """The unit, if the caller holds `capability` on it (NotFound when it is out of view)."""
@@ -50,7 +50,7 @@ async def authorized_unit(
 
 
 async def get_unit(actor: Principal, unit_id: int) -> OrgUnitOut:
-    row = await authorized_unit(actor, unit_id)
+    row = await find_unit(actor, unit_id)
     return (await _with_path_names([row]))[0]
 
 
@@ -82,7 +82,7 @@ async def create_unit(actor: Principal, data: OrgUnitCreate, settings: Settings)
     if not name:
         raise Invalid.field("name", "名称不能为空")
     async with writing():
-        parent = await authorized_unit(actor, data.parent_id, Capability.MANAGE_ORG)
+        parent = await find_unit(actor, data.parent_id, Capability.MANAGE_ORG)
         if data.code and await OrgUnit.exists().where(OrgUnit.code == data.code):
             raise _code_taken()
         level = parent["level"] + 1
@@ -130,7 +130,7 @@ def _code_taken() -> Conflict:
 
 async def subtree(actor: Principal, unit_id: int, depth: int) -> OrgTreeNode:
     """The unit and everything below it (down to `depth` levels), with member counts."""
-    root = await authorized_unit(actor, unit_id)
+    root = await find_unit(actor, unit_id)
     rows = (
         await OrgUnit.select(
             OrgUnit.id,

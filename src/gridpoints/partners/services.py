@@ -26,7 +26,7 @@ from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, Invalid, NotFound
 from gridpoints.members.phones import mask_phone, parse_phone
-from gridpoints.members.registration import authorized_partner
+from gridpoints.members.registration import find_partner
 from gridpoints.partners.schemas import (
     PartnerAccountIn,
     PartnerAccountOut,
@@ -95,7 +95,7 @@ async def create_account(
         raise Invalid(*problems)
     password_hash = await asyncio.to_thread(hash_password, data.password)
     async with writing():
-        partner = await authorized_partner(actor, partner_id, Capability.MANAGE_PARTNERS)
+        partner = await find_partner(actor, partner_id, Capability.MANAGE_PARTNERS)
         values = {
             "partner_unit": partner_id,
             "name": data.name.strip(),
@@ -127,7 +127,7 @@ async def create_account(
 
 
 async def list_accounts(actor: Principal, partner_id: int) -> list[PartnerAccountOut]:
-    await authorized_partner(actor, partner_id, Capability.MANAGE_PARTNERS)
+    await find_partner(actor, partner_id, Capability.MANAGE_PARTNERS)
     rows = (
         await PartnerAccount.select()
         .where(PartnerAccount.partner_unit == partner_id)
@@ -148,9 +148,7 @@ async def set_account_status(
         if row is None:
             raise NotFound(ACCOUNT)
         try:
-            partner = await authorized_partner(
-                actor, row["partner_unit"], Capability.MANAGE_PARTNERS
-            )
+            partner = await find_partner(actor, row["partner_unit"], Capability.MANAGE_PARTNERS)
         except NotFound:
             # Out of the caller's sight: worded as for an account that does not exist.
             raise NotFound(ACCOUNT) from None

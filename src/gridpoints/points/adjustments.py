@@ -11,7 +11,7 @@ from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, Invalid
-from gridpoints.members.lookup import authorized_member
+from gridpoints.members.lookup import find_member
 from gridpoints.periods import parse_quarter
 from gridpoints.points.reading import entry_out
 from gridpoints.points.schemas import AdjustmentIn, EntryOut
@@ -39,7 +39,7 @@ async def adjust(actor: Principal, member_id: int, data: AdjustmentIn) -> tuple[
     key = f"adjustment:{data.client_id}"
     now = utcnow()
     async with writing():
-        member = await authorized_member(actor, member_id)
+        member = await find_member(actor, member_id)
         require(actor, Capability.ADJUST_POINTS, member["org_path"], "成员积分")
         forbid_self_dealing(actor, member_id, action="调整")
         made = await sql.fetch(

@@ -10,7 +10,7 @@ from gridpoints.clock import zone
 from gridpoints.db import sql
 from gridpoints.members.vocab import MemberStatus
 from gridpoints.org.paths import subtree_bounds
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.periods import Quarter
 from gridpoints.points.schemas import Bucket, LeaderboardOut, LeaderOut
 from gridpoints.settings import Settings
@@ -42,7 +42,7 @@ NO_CATEGORY = "other"
 async def leaderboard(
     actor: Principal, unit_id: int, quarter: Quarter, limit: int, settings: Settings
 ) -> LeaderboardOut:
-    unit = await authorized_unit(actor, unit_id)
+    unit = await find_unit(actor, unit_id)
     low, high = subtree_bounds(unit["path"])
     rows = await sql.fetch(_LEADERS, quarter.label, low, high, MemberStatus.ACTIVE.value, limit)
     year = quarter.year

@@ -22,7 +22,7 @@ from gridpoints.db import sql
 from gridpoints.errors import DomainError, FieldProblem, Invalid
 from gridpoints.jobs.context import JobContext, JobFailed, save_output
 from gridpoints.jobs.dispatch import JobQueue, start_job
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.periods import started_quarter
 from gridpoints.points.dry_run_workbook import DryRunWorkbook
 from gridpoints.points.recompute import comparison, count_members, job_target
@@ -54,7 +54,7 @@ async def start_dry_run(
     queue: JobQueue, actor: Principal, data: DryRunIn, current: list[RuleSet], settings: Settings
 ) -> int:
     quarter = started_quarter(data.period, settings.timezone)
-    unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_SCORING)
+    unit = await find_unit(actor, data.org_unit_id, Capability.MANAGE_SCORING)
     content = data.content.encode()
     changed, _ = changed_sets(current, data.filename, content, settings)
     return await start_job(

@@ -8,7 +8,7 @@ from typing import Any
 from gridpoints.activities.vocab import category_label
 from gridpoints.auth.principal import Principal
 from gridpoints.db import sql
-from gridpoints.members.lookup import authorized_member
+from gridpoints.members.lookup import find_member
 from gridpoints.members.vocab import MemberStatus
 from gridpoints.org.paths import ancestor_ids, subtree_bounds
 from gridpoints.periods import Quarter
@@ -46,7 +46,7 @@ def grid_unit_id(member_path: str, settings: Settings) -> int:
 async def member_points(
     actor: Principal, member_id: int, quarter: Quarter, settings: Settings
 ) -> MemberPointsOut:
-    member = await authorized_member(actor, member_id)
+    member = await find_member(actor, member_id)
     period = quarter.label
     rows = await sql.fetch(_ENTRIES, member_id, period)
     total = sum(row["amount"] for row in rows)

@@ -27,7 +27,7 @@ from gridpoints.db import sql
 from gridpoints.errors import DomainError
 from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.jobs.dispatch import JobQueue, start_job
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.periods import Quarter, started_quarter
 from gridpoints.points.bulk import Fragment, every_rule
 from gridpoints.points.engine import scope_paths, score_pending, scoring_turn
@@ -92,7 +92,7 @@ async def start_rescore(
     queue: JobQueue, actor: Principal, data: RescoreIn, settings: Settings
 ) -> int:
     quarter = started_quarter(data.period, settings.timezone)
-    unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_SCORING)
+    unit = await find_unit(actor, data.org_unit_id, Capability.MANAGE_SCORING)
     await refuse_if_locked(quarter, unit["path"])
     return await start_job(
         queue,

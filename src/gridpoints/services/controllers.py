@@ -65,7 +65,7 @@ class ServiceRecordController(Controller):
         responses=problems(404),
     )
     async def get_record(self, actor: Actor, record_id: IdPath) -> ServiceRecordOut:
-        return services.present(await services.visible_record(actor, record_id))
+        return services.present(await services.find_service_record(actor, record_id))
 
     @post(
         "/{record_id:int}/approve",

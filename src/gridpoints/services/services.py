@@ -16,7 +16,7 @@ from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Invalid
 from gridpoints.events import services as events
-from gridpoints.members.lookup import authorized_member
+from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
 from gridpoints.services.photos import store_photo
 from gridpoints.services.schemas import ServiceRecordIn, ServiceRecordOut
@@ -59,7 +59,7 @@ async def _row(record_id: int) -> dict[str, Any] | None:
     return await ServiceRecord.select(*_COLUMNS).where(ServiceRecord.id == record_id).first()
 
 
-async def visible_record(
+async def find_service_record(
     actor: Principal, record_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     row = await _row(record_id)
@@ -81,9 +81,9 @@ async def submit(actor: Principal, data: ServiceRecordIn, settings: Settings) ->
         if data.member_id is None or actor.is_member(data.member_id):
             if actor.member_id is None:
                 raise Invalid.field("member_id", "请指明为哪位成员登记")
-            member = await authorized_member(actor, actor.member_id)
+            member = await find_member(actor, actor.member_id)
         else:
-            member = await authorized_member(actor, data.member_id, Capability.MANAGE_MEMBERS)
+            member = await find_member(actor, data.member_id, Capability.MANAGE_MEMBERS)
         values = {
             "member": member["id"],
             "category": data.category,
@@ -109,7 +109,7 @@ async def _decide(
     actor: Principal, record_id: int, decision: str, reason: str | None
 ) -> ServiceRecordOut:
     async with writing():
-        row = await visible_record(actor, record_id, Capability.MANAGE_MEMBERS)
+        row = await find_service_record(actor, record_id, Capability.MANAGE_MEMBERS)
         forbid_self_dealing(actor, row["member"], row["submitted_by"], action="审核")
         if row["state"] != "submitted":
             raise Conflict(
@@ -166,7 +166,7 @@ async def reject(actor: Principal, record_id: int, reason: str) -> ServiceRecord
 async def attach_photo(
     actor: Principal, record_id: int, data: bytes, settings: Settings
 ) -> ServiceRecordOut:
-    row = await visible_record(actor, record_id)
+    row = await find_service_record(actor, record_id)
     if not (actor.is_member(row["member"]) or actor.is_member(row["submitted_by"] or -1)):
         require(actor, Capability.MANAGE_MEMBERS, row["member_path"], WHAT)
     if row["state"] != "submitted":
@@ -191,7 +191,7 @@ async def attach_photo(
 
 
 async def photo_path(actor: Principal, record_id: int, settings: Settings) -> Path:
-    row = await visible_record(actor, record_id)
+    row = await find_service_record(actor, record_id)
     if row["photo"] is None:
         require(actor, Capability.VIEW, None, "照片")
     return settings.uploads_dir / row["photo"]

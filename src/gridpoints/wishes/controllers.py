@@ -50,7 +50,7 @@ class WishController(Controller):
 
     @get("/{wish_id:int}", operation_id="getWish", summary="One wish", responses=problems(404))
     async def get_wish(self, actor: Actor, wish_id: IdPath) -> WishOut:
-        return services.present(await services.visible_wish(actor, wish_id))
+        return services.present(await services.find_wish(actor, wish_id))
 
     @post(
         "/{wish_id:int}/claim",

@@ -17,7 +17,7 @@ from gridpoints.errors import Conflict, Forbidden, Invalid
 from gridpoints.events import services as events
 from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
-from gridpoints.org.services import authorized_unit
+from gridpoints.org.services import find_unit
 from gridpoints.settings import Settings
 from gridpoints.wishes.schemas import WishIn, WishOut
 from gridpoints.wishes.tables import Wish
@@ -49,7 +49,7 @@ async def _row(wish_id: int) -> dict[str, Any] | None:
     return await Wish.select(*_COLUMNS).where(Wish.id == wish_id).first()
 
 
-async def visible_wish(
+async def find_wish(
     actor: Principal, wish_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     """Seen by the unit's people and by members who live below it (they may claim it)."""
@@ -70,7 +70,7 @@ async def post_wish(actor: Principal, data: WishIn, settings: Settings) -> WishO
     if data.category not in settings.activity_categories:
         raise Invalid.field("category", "未知类别")
     async with writing():
-        unit = await authorized_unit(actor, data.org_unit_id, Capability.MANAGE_ACTIVITIES)
+        unit = await find_unit(actor, data.org_unit_id, Capability.MANAGE_ACTIVITIES)
         values = {
             "org_unit": unit["id"],
             "title": data.title.strip(),
@@ -138,7 +138,7 @@ async def _step(
 async def claim(actor: Principal, wish_id: int) -> WishOut:
     if actor.member_id is None:
         raise Forbidden("只有成员本人可以认领心愿")
-    row = await visible_wish(actor, wish_id)
+    row = await find_wish(actor, wish_id)
     if row["state"] != "open":
         raise _wrong_state(row, "认领")
     return await _step(
@@ -152,7 +152,7 @@ async def claim(actor: Principal, wish_id: int) -> WishOut:
 
 
 async def fulfil(actor: Principal, wish_id: int, evidence: str) -> WishOut:
-    row = await visible_wish(actor, wish_id)
+    row = await find_wish(actor, wish_id)
     if row["state"] != "claimed":
         raise _wrong_state(row, "落实")
     if not actor.is_member(row["claimed_by"]):
@@ -172,7 +172,7 @@ async def fulfil(actor: Principal, wish_id: int, evidence: str) -> WishOut:
 
 
 async def confirm(actor: Principal, wish_id: int) -> WishOut:
-    row = await visible_wish(actor, wish_id, Capability.MANAGE_ACTIVITIES)
+    row = await find_wish(actor, wish_id, Capability.MANAGE_ACTIVITIES)
     if row["state"] != "fulfilled":
         raise _wrong_state(row, "确认")
     forbid_self_dealing(actor, row["claimed_by"], action="确认")
