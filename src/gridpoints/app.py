@@ -15,6 +15,7 @@ from gridpoints.audit.checkpoints import EMBEDDED_EVERY as CHECKPOINT_EVERY
 from gridpoints.audit.checkpoints import write_checkpoint
 from gridpoints.audit.controllers import AuditController
 from gridpoints.auth.controllers import AuthController
+from gridpoints.auth.guards import partner_contacts_only_where_opened
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.tokens import TokenIssuer, build_jwt_auth
 from gridpoints.checkins.controllers import CheckInController
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[resources],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[InputGuard()],
+        guards=[partner_contacts_only_where_opened],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         request_max_body_size=settings.upload_max_bytes + _UPLOAD_OVERHEAD_BYTES,

@@ -41,11 +41,13 @@ class Target(msgspec.Struct, frozen=True, kw_only=True):
       (activities they may join, wishes they may claim);
     - `seen_from_below`: callers who see any unit in its subtree see it too (a partner unit
       paired with a community is visible to the community's grid leaders);
-    - `seen_with`: the capability by which others see it (`view`, or `view_jobs` for jobs).
+    - `seen_with`: the capability by which others see it (`view`, or `view_jobs` for jobs);
+    - `owner_partner_unit`: the partner unit whose contacts see it (that unit's own record).
     """
 
     path: str | None
     owner: int | None = None
+    owner_partner_unit: int | None = None
     invites_residents: bool = False
     seen_from_below: bool = False
     seen_with: Capability = Capability.VIEW
@@ -57,6 +59,8 @@ def sees(actor: Principal, target: Target) -> bool:
     if path is None:
         return False
     if target.owner is not None and actor.is_member(target.owner):
+        return True
+    if target.owner_partner_unit is not None and actor.partner_unit_id == target.owner_partner_unit:
         return True
     if target.invites_residents and actor.home is not None and covers(path, actor.home):
         return True

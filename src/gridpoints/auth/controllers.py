@@ -7,6 +7,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from gridpoints.auth import services
+from gridpoints.auth.guards import FOR_PARTNER_CONTACTS
 from gridpoints.auth.schemas import LoginIn, LoginOut, MeOut, PasswordChange
 from gridpoints.auth.tokens import ALLOWED_BEFORE_PASSWORD_CHANGE, EXCLUDE_FROM_AUTH
 from gridpoints.web.dependencies import Actor, ClientAddress, Limiter, Tokens
@@ -42,7 +43,7 @@ class AuthController(Controller):
         operation_id="logout",
         summary="End this sign-in (the token this request carries)",
         status_code=HTTP_204_NO_CONTENT,
-        opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
+        opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True, FOR_PARTNER_CONTACTS: True},
         responses=problems(),
     )
     async def logout(self, actor: Actor) -> None:
@@ -53,7 +54,7 @@ class AuthController(Controller):
         operation_id="logoutAll",
         summary="End every sign-in of the caller, on every device",
         status_code=HTTP_204_NO_CONTENT,
-        opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
+        opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True, FOR_PARTNER_CONTACTS: True},
         responses=problems(),
     )
     async def logout_all(self, actor: Actor) -> None:

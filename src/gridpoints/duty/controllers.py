@@ -8,6 +8,7 @@ from typing import Annotated
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
+from gridpoints.auth.guards import FOR_PARTNER_CONTACTS
 from gridpoints.duty import services
 from gridpoints.duty.export import partner_workbook
 from gridpoints.duty.services import DutyReport
@@ -39,6 +40,7 @@ class DutyController(Controller):
         operation_id="getPartnerRecord",
         summary="A partner unit's members' community record for a quarter (XLSX)",
         media_type=XLSX_MEDIA_TYPE,
+        opt={FOR_PARTNER_CONTACTS: True},
         responses=problems(400, 404),
     )
     async def get_partner_record(

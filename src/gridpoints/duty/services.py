@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from gridpoints.auth.access import require
+from gridpoints.auth.access import Target, check
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.events.tables import VerifiedEvent
@@ -138,8 +138,12 @@ async def partner_report(
         .first()
     )
     # A partner unit's own contacts read its record; otherwise those who manage the unit.
-    if partner is None or actor.partner_unit_id != partner_id:
-        require(actor, Capability.MANAGE_PARTNERS, partner["path"] if partner else None, "共建单位")
+    target = Target(
+        path=partner["path"] if partner else None,
+        owner_partner_unit=partner_id,
+        seen_with=Capability.MANAGE_PARTNERS,
+    )
+    check(actor, target, Capability.MANAGE_PARTNERS, what="共建单位")
     assert partner is not None
     registered = await _registered(MemberRegistration.partner_unit == partner_id)
     return partner["name"], await _report(registered, quarter, settings)
