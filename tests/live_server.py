@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,12 @@ class LiveServer:
     # role code -> phone of the demo account holding it
     phones: dict[str, str]
     folder: Path
+    # The environment its commands run with (the server's own settings).
+    environment: dict[str, str] = field(default_factory=dict)
 
     def command(self, *args: str) -> str:
         """Run a `gridpoints` command on this server's folder (its database); its output."""
-        return _run(list(args), self.folder, _environment(self.password))
+        return _run(list(args), self.folder, self.environment or _environment(self.password))
 
     def sign_in(self, phone: str) -> dict[str, Any]:
         """The login response for a demo account (token and member), as the page gets it."""
@@ -129,9 +131,13 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Pa
 
 
 @contextmanager
-def run_live_server(folder: Path, password: str) -> Iterator[LiveServer]:
-    """Migrate, build the demo community and serve it from `folder`; stop the server after."""
-    env = _environment(password)
+def run_live_server(
+    folder: Path, password: str, settings: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """Migrate, build the demo community and serve it from `folder`; stop the server after.
+    `settings` (environment variables such as DATABASE_URL and the keys) point it elsewhere
+    than its own folder's SQLite file."""
+    env = {**_environment(password), **(settings or {})}
     _run(["migrate"], folder, env)
     phones = _demo_phones(_run(["demo", "--json"], folder, env))
     port = free_port()
@@ -147,7 +153,9 @@ def run_live_server(folder: Path, password: str) -> Iterator[LiveServer]:
         )
     try:
         _wait_until_healthy(base_url, process, log)
-        yield LiveServer(base_url=base_url, password=password, phones=phones, folder=folder)
+        yield LiveServer(
+            base_url=base_url, password=password, phones=phones, folder=folder, environment=env
+        )
     finally:
         process.terminate()
         try:

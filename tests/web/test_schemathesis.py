@@ -13,12 +13,9 @@ reproduces.
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,14 +33,15 @@ from schemathesis.specs.openapi.formats import (
     register_string_format,
 )
 
-from tests.conftest import POSTGRES_ADMIN_URL, POSTGRES_KEYS, _admin_execute, run_apart
+from tests.conftest import (
+    POSTGRES_ADMIN_URL,
+    POSTGRES_KEYS,
+    _admin_execute,
+    run_apart,
+    service_missing,
+)
 from tests.live_server import (
     LiveServer,
-    _demo_phones,
-    _run,
-    _wait_until_healthy,
-    free_port,
-    gridpoints_command,
     run_live_server,
 )
 
@@ -70,46 +68,13 @@ def live(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
             yield server
         return
     with _postgres_database() as url:
-        environment = {
-            **os.environ,
-            "GRIDPOINTS_DEMO_PASSWORD": PASSWORD,
-            "PYTHONUNBUFFERED": "1",
+        keys = {
             "DATABASE_URL": url,
             "SECRET_KEY": POSTGRES_KEYS["secret_key"],
             "GRIDPOINTS_AUDIT_KEY": POSTGRES_KEYS["audit_key"],
         }
-        environment.pop("REDIS_URL", None)
-        with _served(folder, environment) as server:
+        with run_live_server(folder, PASSWORD, keys) as server:
             yield server
-
-
-@contextmanager
-def _served(folder: Path, environment: dict[str, str]) -> Iterator[LiveServer]:
-    """`run_live_server`'s steps (migrate, demo, serve) with the settings given, so the
-    served process keeps its PostgreSQL database and keys."""
-    _run(["migrate"], folder, environment)
-    phones = _demo_phones(_run(["demo", "--json"], folder, environment))
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = folder / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*gridpoints_command(), "serve", "--port", str(port)],
-            cwd=folder,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(base_url, process, log)
-        yield LiveServer(base_url=base_url, password=PASSWORD, phones=phones, folder=folder)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class _postgres_database:
@@ -120,7 +85,7 @@ class _postgres_database:
         try:
             run_apart(_admin_execute(f'CREATE DATABASE "{self.name}"'))
         except OSError as exc:
-            pytest.skip(f"PostgreSQL is not reachable: {exc}")
+            service_missing("PostgreSQL", str(exc))
         return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{self.name}"
 
     def __exit__(self, *exc: object) -> None:
