@@ -162,9 +162,11 @@ def _serve(host: str, port: int, workers: int, *, access_log: bool = True) -> No
         host=host,
         port=port,
         workers=workers,
-        # X-Forwarded-For is read by the app, from GRIDPOINTS_TRUSTED_PROXIES only
-        # (web/dependencies.py); uvicorn's own handling would believe 127.0.0.1 by default.
-        proxy_headers=False,
+        # Forwarded headers are believed from GRIDPOINTS_TRUSTED_PROXIES only (uvicorn's own
+        # default would believe 127.0.0.1): the client's address (web/dependencies.py reads
+        # it the same way) and the scheme, so check-in links behind a TLS proxy are https.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
         log_level="info",
         access_log=access_log,
     )

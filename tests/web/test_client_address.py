@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,48 @@ def test_gridpoints_serve_ignores_a_forged_header_from_the_local_machine(live_se
         )
         statuses.append(response.status_code)
     assert statuses == [401, 401, 401, 401, 429, 429]
+
+
+def _checkin_link(server: LiveServer, headers: dict[str, str]) -> str:
+    """The check-in link of a new activity, as the leader's phone gets it."""
+    leader = {
+        "Authorization": f"Bearer {server.sign_in(server.phones['grid_leader'])['access_token']}"
+    }
+    me = httpx.get(f"{server.base_url}/api/v1/me", headers=leader, timeout=10).json()
+    unit = next(r["org_unit_id"] for r in me["roles"] if r["role"] == "grid_leader")
+    now = datetime.now(UTC)
+    created = httpx.post(
+        f"{server.base_url}/api/v1/activities",
+        json={
+            "org_unit_id": unit,
+            "title": "扫码链接",
+            "category": "resident_service",
+            "starts_at": (now - timedelta(hours=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=2)).isoformat(),
+            "lat": 30.0,
+            "lng": 120.0,
+            "radius_m": 200,
+        },
+        headers=leader,
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    code = httpx.get(
+        f"{server.base_url}/api/v1/activities/{created.json()['id']}/code",
+        headers={**leader, **headers},
+        timeout=10,
+    )
+    assert code.status_code == 200, code.text
+    return code.json()["checkin_url"]
+
+
+def test_check_in_links_are_https_only_behind_a_trusted_tls_proxy(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("GRIDPOINTS_TRUSTED_PROXIES", raising=False)
+        with run_live_server(tmp_path_factory.mktemp("no-proxy"), LIVE_PASSWORD) as server:
+            # An untrusted peer cannot choose the scheme of the links members scan.
+            assert _checkin_link(server, {"X-Forwarded-Proto": "https"}).startswith("http://")
+        patch.setenv("GRIDPOINTS_TRUSTED_PROXIES", "127.0.0.1")
+        with run_live_server(tmp_path_factory.mktemp("tls-proxy"), LIVE_PASSWORD) as server:
+            assert _checkin_link(server, {"X-Forwarded-Proto": "https"}).startswith("https://")
+            assert _checkin_link(server, {}).startswith("http://")
