@@ -108,7 +108,10 @@ async def login(
     data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer
 ) -> LoginOut:
     member_id = await authenticate(data.phone, data.password, address, limiter)
-    session_id = await open_session(AccountKind.MEMBER, member_id)
+    async with writing():
+        session_id = await open_session(
+            AccountKind.MEMBER, member_id, forget_older_than=tokens.lifetime
+        )
     principal = await load_principal(member_id, session_id)
     assert principal is not None
     return LoginOut(

@@ -8,6 +8,7 @@ next request without a second read.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
 from gridpoints.auth.tables import AuthSession
@@ -29,12 +30,26 @@ class EndReason(StrEnum):
     ACCOUNT_DISABLED = "account_disabled"
 
 
-async def open_session(kind: AccountKind, account_id: int) -> int:
-    """A new standing session for the account; its id goes into the token as `jti`."""
+async def open_session(
+    kind: AccountKind, account_id: int, *, forget_older_than: timedelta | None = None
+) -> int:
+    """A new standing session for the account; its id goes into the token as `jti`. The
+    account's sessions opened longer ago than `forget_older_than` (the token lifetime: their
+    tokens have expired) are deleted, so the table holds about the sign-ins still alive."""
     inserted = await AuthSession.insert(
         AuthSession(account_kind=kind.value, account_id=account_id, created_at=utcnow())
     ).returning(AuthSession.id)
-    return inserted[0]["id"]
+    session_id = inserted[0]["id"]
+    if forget_older_than is not None:
+        # Only rows below the one just made: SQLite gives a new row the highest id plus one,
+        # so deleting the highest row could hand its id (and its old tokens) to the next.
+        await AuthSession.delete().where(
+            (AuthSession.account_kind == kind.value)
+            & (AuthSession.account_id == account_id)
+            & (AuthSession.id < session_id)
+            & (AuthSession.created_at < utcnow() - forget_older_than)
+        )
+    return session_id
 
 
 async def end_session(session_id: int, reason: EndReason) -> None:

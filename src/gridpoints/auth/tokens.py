@@ -138,6 +138,7 @@ class TokenIssuer:
     def __init__(self, jwt_auth: JWTAuth[Principal | Caller, Token], settings: Settings) -> None:
         self._jwt_auth = jwt_auth
         self.ttl_seconds = settings.token_ttl_seconds
+        self.lifetime = timedelta(seconds=settings.token_ttl_seconds)
         self._audience = settings.token_audience
 
     def issue(self, member_id: int, session_id: int) -> str:

@@ -202,7 +202,9 @@ async def login(
     row = await sql.fetch_one(_PRINCIPAL_SQL, account_id, ACTIVE)
     assert row is not None
     async with writing():
-        session_id = await open_session(AccountKind.PARTNER, account_id)
+        session_id = await open_session(
+            AccountKind.PARTNER, account_id, forget_older_than=tokens.lifetime
+        )
     return PartnerLoginOut(
         access_token=tokens.issue_partner(account_id, session_id),
         token_type="bearer",
