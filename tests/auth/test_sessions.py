@@ -77,7 +77,8 @@ async def test_a_reset_ends_every_sign_in_and_the_temporary_password_must_be_cha
         json={"client_id": str(uuid.uuid4()), "activity_id": 1, "token": "x" * 20},
         headers=temporary,
     )
-    assert scan.status_code == 401, "the scan route's own read refuses it too"
+    assert scan.status_code == 403, "the scan route's own read refuses it too"
+    assert scan.json()["code"] == "password_change_required"
     assert await _status(client, temporary) == 200
     changed = await client.post(
         "/api/v1/me/password",

@@ -113,7 +113,8 @@ async def login(
             AccountKind.MEMBER, member_id, forget_older_than=tokens.lifetime
         )
     principal = await load_principal(member_id, session_id)
-    assert principal is not None
+    if principal is None:  # deactivated between the password check and now
+        raise BadCredentials()
     return LoginOut(
         access_token=tokens.issue(member_id, session_id),
         token_type="bearer",

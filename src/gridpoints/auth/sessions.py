@@ -13,6 +13,19 @@ from enum import StrEnum
 
 from gridpoints.auth.tables import AuthSession
 from gridpoints.clock import utcnow
+from gridpoints.errors import Forbidden
+
+# Session ids are PostgreSQL integers: a token naming a larger one names no session.
+_LARGEST_ID = 2**31 - 1
+
+
+class PasswordChangeRequired(Forbidden):
+    """Signed in with a temporary password: only changing it is allowed until then."""
+
+    code = "password_change_required"
+
+    def __init__(self) -> None:
+        super().__init__("您正在使用临时密码，请先修改密码")
 
 
 class AccountKind(StrEnum):
@@ -77,6 +90,7 @@ async def end_sessions(
 
 def session_of(jti: str | None) -> int | None:
     """The session id a token names, or None for a token that names none (refused)."""
-    if jti is None or not (jti.isascii() and jti.isdigit()) or len(jti) > 18:
+    if jti is None or not (jti.isascii() and jti.isdigit()) or len(jti) > 10:
         return None
-    return int(jti)
+    session_id = int(jti)
+    return session_id if session_id <= _LARGEST_ID else None

@@ -21,8 +21,7 @@ from litestar.security.jwt import JWTAuth, Token
 from gridpoints.auth.jwt_check import BadToken, check_hs256
 from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
-from gridpoints.auth.sessions import session_of
-from gridpoints.errors import Forbidden
+from gridpoints.auth.sessions import PasswordChangeRequired, session_of
 from gridpoints.partners.services import load_partner_principal
 from gridpoints.settings import Settings
 
@@ -38,13 +37,6 @@ LOADS_OWN_PRINCIPAL = "loads_own_principal"
 ALLOWED_BEFORE_PASSWORD_CHANGE = "allowed_before_password_change"
 # A token's subject is a member's id, or `partner:<id>` for a partner unit's account.
 PARTNER_SUBJECT = "partner"
-
-
-class PasswordChangeRequired(Forbidden):
-    code = "password_change_required"
-
-    def __init__(self) -> None:
-        super().__init__("您正在使用临时密码，请先修改密码")
 
 
 class CheckedToken(Token):

@@ -17,6 +17,7 @@ from gridpoints.auth.access import Target, check, forbid_self_dealing, require, 
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
+from gridpoints.auth.sessions import PasswordChangeRequired
 from gridpoints.checkins import flags as rules
 from gridpoints.checkins import store
 from gridpoints.checkins.schemas import CheckInIn, CheckInOut, ProxyCheckInIn, ReviewIn
@@ -127,7 +128,8 @@ async def _explain_not_invited(caller: Caller, activity_id: int) -> None:
     """NotFound unless the member may see the activity (a leader above it): then they are
     told plainly that only its invitees check in."""
     principal = await load_principal(caller.member_id, caller.session_id)
-    assert principal is not None
+    if principal is None:  # signed out since the scan was read
+        raise Unauthenticated()
     await find_activity(principal, activity_id)
 
 
@@ -142,6 +144,8 @@ async def _admit(
     activity = await store.scan(member_id, caller.session_id, data.activity_id, scanned_at)
     if activity is None:
         raise Unauthenticated()
+    if activity["must_change_password"]:
+        raise PasswordChangeRequired()
     # Who the audit log names; the member's roles are not needed to check in.
     actor = Principal(member_id=member_id, name=activity["member_name"], home=activity["home"])
     invitation = Target(path=activity["org_path"], invites_residents=True)

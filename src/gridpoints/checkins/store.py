@@ -35,13 +35,13 @@ from gridpoints.db.engine import current_engine, is_postgres
 from gridpoints.db.transactions import writing
 from gridpoints.members.vocab import MemberStatus
 
-# The scanning member (if they may still sign in: active, the token's session standing, no
-# temporary password left to change), the activity, and the member's last
+# The scanning member (if they may still sign in: active, the token's session standing; with
+# whether a temporary password is left to change), the activity, and the member's last
 # located check-in up to the scan (for the speed check): no row when the member may not.
 # The subquery names the member by parameter, not by m.id: uncorrelated, it runs once and p
 # is then found by key (correlated, PostgreSQL scans every check-in).
 _SCAN = """
-SELECT m.name AS member_name, h.path AS home,
+SELECT m.name AS member_name, m.must_change_password, h.path AS home,
        a.id, a.org_unit, a.title, a.category, a.starts_at, a.ends_at, a.lat, a.lng,
        a.radius_m, a.capacity, a.status, a.code_secret, o.path AS org_path,
        p.checked_in_at AS previous_at, p.lat AS previous_lat, p.lng AS previous_lng
@@ -56,7 +56,7 @@ LEFT JOIN checkin p ON p.id = (
     WHERE member = {} AND lat IS NOT NULL AND checked_in_at <= {}
     ORDER BY checked_in_at DESC LIMIT 1
 )
-WHERE m.id = {} AND m.status = {} AND NOT m.must_change_password
+WHERE m.id = {} AND m.status = {}
 """
 
 _JOINED = """
@@ -93,13 +93,13 @@ _INSERT = (
 
 # `_SCAN` for several scans at once (PostgreSQL): a row per scan whose member may sign in.
 _SCAN_MANY = """
-SELECT q.n, m.name AS member_name, h.path AS home,
+SELECT q.n, m.name AS member_name, m.must_change_password, h.path AS home,
        a.id, a.org_unit, a.title, a.category, a.starts_at, a.ends_at, a.lat, a.lng,
        a.radius_m, a.capacity, a.status, a.code_secret, o.path AS org_path,
        p.checked_in_at AS previous_at, p.lat AS previous_lat, p.lng AS previous_lng
 FROM unnest({}::int[], {}::int[], {}::int[], {}::timestamptz[])
      WITH ORDINALITY AS q(member_id, session_id, activity_id, scanned_at, n)
-JOIN member m ON m.id = q.member_id AND m.status = {} AND NOT m.must_change_password
+JOIN member m ON m.id = q.member_id AND m.status = {}
 JOIN auth_session s ON s.id = q.session_id AND s.account_kind = 'member'
                    AND s.account_id = m.id AND s.ended_at IS NULL
 JOIN org_unit h ON h.id = m.org_unit

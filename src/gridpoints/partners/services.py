@@ -18,7 +18,7 @@ from gridpoints.auth.passwords import check_new_password, hash_password
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.auth.ratelimit import LoginLimiter
-from gridpoints.auth.services import authenticate
+from gridpoints.auth.services import BadCredentials, authenticate
 from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions, open_session
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
@@ -200,7 +200,8 @@ async def login(
         data.phone, data.password, address, limiter, find=_account_by_phone
     )
     row = await sql.fetch_one(_PRINCIPAL_SQL, account_id, ACTIVE)
-    assert row is not None
+    if row is None:  # disabled between the password check and now
+        raise BadCredentials()
     async with writing():
         session_id = await open_session(
             AccountKind.PARTNER, account_id, forget_older_than=tokens.lifetime
