@@ -277,3 +277,48 @@ async def test_equal_leaders_on_one_unit_do_not_cover_each_other(client, demo_pe
             headers=bearer(client, caller),
         )
         assert response.status_code == 403, response.text
+
+
+async def test_nobody_grants_above_their_reach_nor_moves_a_member_out_of_it(client, demo_people):
+    secretary = demo_people["13800000003:branch_secretary"]
+    area_path = secretary.grants[0][1]
+    area_id = int(area_path.strip("/").split("/")[-1])
+    holders = [r["member"] for r in await RoleAssignment.select(RoleAssignment.member)]
+    plain = (
+        await Member.select(Member.id, Member.org_unit)
+        .where(Member.id.not_in(holders) & Member.org_unit._.path.like(f"{area_path}%"))
+        .first()
+    )
+    as_secretary = bearer(client, secretary.id)
+    # A role ranking above the secretary's own, on the secretary's own unit: refused.
+    higher = await client.post(
+        f"/api/v1/members/{plain['id']}/roles",
+        json={"role": "committee_member", "org_unit_id": area_id},
+        headers=as_secretary,
+    )
+    assert higher.status_code == 403, higher.text
+    # Any role on a unit above the secretary's reach: refused, the unit named as unknown.
+    community_id = int(area_path.strip("/").split("/")[-2])
+    outside = await client.post(
+        f"/api/v1/members/{plain['id']}/roles",
+        json={"role": "volunteer", "org_unit_id": community_id},
+        headers=as_secretary,
+    )
+    assert outside.status_code in (403, 404), outside.text
+    # A member moved to a unit the secretary does not manage: refused, naming the field.
+    moved = await client.patch(
+        f"/api/v1/members/{plain['id']}",
+        json={"org_unit_id": community_id},
+        headers=as_secretary,
+    )
+    assert moved.status_code == 400 and moved.json()["errors"][0]["field"] == "org_unit_id"
+    assert (await Member.select(Member.org_unit).where(Member.id == plain["id"]).first())[
+        "org_unit"
+    ] == plain["org_unit"]
+    # A lower role inside the reach is granted.
+    lower = await client.post(
+        f"/api/v1/members/{plain['id']}/roles",
+        json={"role": "grid_leader", "org_unit_id": area_id},
+        headers=as_secretary,
+    )
+    assert lower.status_code == 201, lower.text
