@@ -1,6 +1,7 @@
 // "我的" page: who the signed-in member is, where in the grid, and which roles they hold;
 // their account: changing the password, signing out here or on every device.
 import { getMe, getToken, passNotice, signOut, takeNotice } from "./api.js";
+import { MANAGE_MEMBERS, MANAGE_PARTNERS, holdsAny } from "./roles.js";
 import { failureDetail } from "./ui.js";
 
 const TEXT = {
@@ -110,6 +111,8 @@ function renderRoles(roles) {
   const leads = ["admin", "committee_member", "branch_secretary", "grid_leader", "building_head", "unit_head"];
   $("to-review").hidden = !roles.some((r) => leads.indexOf(r.role) !== -1);
   $("to-leaderboard").hidden = $("to-review").hidden;
+  // 账号管理: temporary passwords for members, partner contacts' accounts.
+  $("to-accounts").hidden = !holdsAny(roles, MANAGE_MEMBERS) && !holdsAny(roles, MANAGE_PARTNERS);
 }
 
 function renderRegistration(registration) {
