@@ -17,10 +17,9 @@ from gridpoints.checkins import services
 from gridpoints.checkins.tables import CheckIn
 from gridpoints.clock import utcnow
 from gridpoints.events.tables import VerifiedEvent
+from tests.checkins.scans import SITE, current_code, scan_body
 from tests.conftest import bearer
 from tests.world import SYSTEM
-
-SITE = {"lat": 30.2741, "lng": 120.1551}
 
 
 async def _activity(client, world, **fields) -> dict:
@@ -40,25 +39,6 @@ async def _activity(client, world, **fields) -> dict:
     )
     assert created.status_code == 201, created.text
     return created.json()
-
-
-async def _code(client, world, activity_id: int) -> str:
-    code = await client.get(
-        f"/api/v1/activities/{activity_id}/code", headers=bearer(client, world.leader_a)
-    )
-    assert code.status_code == 200, code.text
-    return code.json()["token"]
-
-
-def _scan(activity_id: int, token: str, **fields) -> dict:
-    return {
-        "client_id": str(uuid.uuid4()),
-        "activity_id": activity_id,
-        "token": token,
-        **SITE,
-        "accuracy_m": 15,
-        **fields,
-    }
 
 
 async def test_an_organiser_gets_a_code_url_and_qr_and_others_do_not(client, world):
@@ -119,7 +99,7 @@ async def test_activities_are_refused_with_named_fields(client, world):
 
 async def test_a_member_checks_in_once_and_a_replay_returns_the_same_record(client, world):
     activity = await _activity(client, world)
-    scan = _scan(activity["id"], await _code(client, world, activity["id"]))
+    scan = scan_body(activity["id"], await current_code(client, world, activity["id"]))
     headers = bearer(client, world.member_a)
     first = await client.post("/api/v1/checkins", json=scan, headers=headers)
     assert first.status_code == 201, first.text
@@ -133,7 +113,7 @@ async def test_a_member_checks_in_once_and_a_replay_returns_the_same_record(clie
     assert changed.status_code == 409
     again = await client.post(
         "/api/v1/checkins",
-        json=_scan(activity["id"], scan["token"]),
+        json=scan_body(activity["id"], scan["token"]),
         headers=headers,
     )
     assert again.status_code == 409 and again.json()["code"] == "already_checked_in"
@@ -142,7 +122,7 @@ async def test_a_member_checks_in_once_and_a_replay_returns_the_same_record(clie
 
 async def test_ten_concurrent_copies_of_one_check_in_make_one_row(client, world):
     activity = await _activity(client, world)
-    scan = _scan(activity["id"], await _code(client, world, activity["id"]))
+    scan = scan_body(activity["id"], await current_code(client, world, activity["id"]))
     headers = bearer(client, world.member_a)
     answers = await asyncio.gather(
         *(client.post("/api/v1/checkins", json=scan, headers=headers) for _ in range(10))
@@ -167,7 +147,7 @@ async def test_ten_concurrent_copies_of_one_check_in_make_one_row(client, world)
 )
 async def test_doubtful_check_ins_are_kept_and_flagged(client, world, where, flag):
     activity = await _activity(client, world)
-    scan = _scan(activity["id"], await _code(client, world, activity["id"]), **where)
+    scan = scan_body(activity["id"], await current_code(client, world, activity["id"]), **where)
     response = await client.post(
         "/api/v1/checkins", json=scan, headers=bearer(client, world.member_a)
     )
@@ -188,7 +168,7 @@ async def test_a_check_in_outside_the_time_window_is_flagged(client, world):
         starts_at=(now + timedelta(hours=3)).isoformat(),
         ends_at=(now + timedelta(hours=5)).isoformat(),
     )
-    scan = _scan(activity["id"], await _code(client, world, activity["id"]))
+    scan = scan_body(activity["id"], await current_code(client, world, activity["id"]))
     response = await client.post(
         "/api/v1/checkins", json=scan, headers=bearer(client, world.member_a)
     )
@@ -203,7 +183,7 @@ async def test_tokens_of_another_activity_or_an_old_slot_are_refused_with_a_reas
     headers = bearer(client, world.member_a)
     wrong = await client.post(
         "/api/v1/checkins",
-        json=_scan(activity["id"], await _code(client, world, other["id"])),
+        json=scan_body(activity["id"], await current_code(client, world, other["id"])),
         headers=headers,
     )
     assert wrong.status_code == 400
@@ -215,7 +195,9 @@ async def test_tokens_of_another_activity_or_an_old_slot_are_refused_with_a_reas
     old = make_token(
         settings.secret_key, secret, activity["id"], slot_of(utcnow() - timedelta(minutes=10), 30)
     )
-    stale = await client.post("/api/v1/checkins", json=_scan(activity["id"], old), headers=headers)
+    stale = await client.post(
+        "/api/v1/checkins", json=scan_body(activity["id"], old), headers=headers
+    )
     assert stale.status_code == 400 and "过期" in stale.json()["detail"]
     assert await CheckIn.count() == 0
 
@@ -227,8 +209,8 @@ async def test_an_offline_queue_sent_late_is_kept_flagged_and_once(client, world
     )["code_secret"]
     scanned = utcnow() - timedelta(minutes=40)
     token = make_token(settings.secret_key, secret, activity["id"], slot_of(scanned, 30))
-    queued = _scan(activity["id"], token, at=scanned.isoformat())
-    bad = _scan(activity["id"], "garbage")
+    queued = scan_body(activity["id"], token, at=scanned.isoformat())
+    bad = scan_body(activity["id"], "garbage")
     headers = bearer(client, world.member_a)
     batch = await client.post(
         "/api/v1/checkins/batch", json={"items": [queued, queued, bad]}, headers=headers
@@ -248,7 +230,7 @@ async def test_an_offline_queue_sent_late_is_kept_flagged_and_once(client, world
 
 async def test_check_out_closes_it_and_an_accepted_check_in_becomes_one_event(client, world):
     activity = await _activity(client, world)
-    scan = _scan(activity["id"], await _code(client, world, activity["id"]))
+    scan = scan_body(activity["id"], await current_code(client, world, activity["id"]))
     headers = bearer(client, world.member_a)
     checkin = (await client.post("/api/v1/checkins", json=scan, headers=headers)).json()
     closed = await client.post(
@@ -268,20 +250,20 @@ async def test_check_out_closes_it_and_an_accepted_check_in_becomes_one_event(cl
     assert events[0]["category"] == "corridor_facilities"
     # Checked out, the member may check in again with a new scan.
     second = await client.post(
-        "/api/v1/checkins", json=_scan(activity["id"], scan["token"]), headers=headers
+        "/api/v1/checkins", json=scan_body(activity["id"], scan["token"]), headers=headers
     )
     assert second.status_code == 201
 
 
 async def test_a_leader_rules_on_flagged_check_ins_and_events_follow(client, world):
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
+    token = await current_code(client, world, activity["id"])
     member = bearer(client, world.member_a)
     leader = bearer(client, world.leader_a)
     far = (
         await client.post(
             "/api/v1/checkins",
-            json=_scan(activity["id"], token, lat=30.4, lng=120.4),
+            json=scan_body(activity["id"], token, lat=30.4, lng=120.4),
             headers=member,
         )
     ).json()
@@ -335,10 +317,10 @@ async def test_a_leader_checks_in_a_member_without_a_phone(client, world):
 
 async def test_members_outside_the_owning_subtree_cannot_join(client, world):
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
+    token = await current_code(client, world, activity["id"])
     response = await client.post(
         "/api/v1/checkins",
-        json=_scan(activity["id"], token),
+        json=scan_body(activity["id"], token),
         headers=bearer(client, world.member_b),
     )
     assert response.status_code == 404
@@ -347,7 +329,7 @@ async def test_members_outside_the_owning_subtree_cannot_join(client, world):
 
 async def test_check_ins_left_open_are_closed_and_flagged_no_checkout(client, world):
     activity = await _activity(client, world)
-    scan = _scan(activity["id"], await _code(client, world, activity["id"]))
+    scan = scan_body(activity["id"], await current_code(client, world, activity["id"]))
     checkin = (
         await client.post("/api/v1/checkins", json=scan, headers=bearer(client, world.member_a))
     ).json()

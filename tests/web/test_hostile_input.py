@@ -15,11 +15,11 @@ from gridpoints.activities.tables import Activity
 from gridpoints.checkins.tables import CheckIn
 from gridpoints.clock import utcnow
 from gridpoints.services.tables import ServiceRecord
+from tests.checkins.scans import SITE, current_code, scan_body
 from tests.conftest import bearer
 from tests.world import PASSWORD
 
 PROBLEM = "application/problem+json"
-SITE = {"lat": 30.2741, "lng": 120.1551}
 
 
 def _refused(response, field: str | None, status: int = 400) -> dict:
@@ -52,25 +52,6 @@ async def _activity(client, world) -> dict:
     )
     assert created.status_code == 201, created.text
     return created.json()
-
-
-async def _code(client, world, activity_id: int) -> str:
-    code = await client.get(
-        f"/api/v1/activities/{activity_id}/code", headers=bearer(client, world.leader_a)
-    )
-    assert code.status_code == 200, code.text
-    return code.json()["token"]
-
-
-def _scan(activity_id: int, token: str, **fields) -> dict:
-    return {
-        "client_id": str(uuid.uuid4()),
-        "activity_id": activity_id,
-        "token": token,
-        **SITE,
-        "accuracy_m": 15,
-        **fields,
-    }
 
 
 # --- NUL bytes ---------------------------------------------------------------------------------
@@ -257,14 +238,16 @@ async def test_an_activity_patch_time_without_an_offset_is_refused(client, world
 
 async def test_check_in_and_check_out_times_without_an_offset_are_refused(client, world):
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
+    token = await current_code(client, world, activity["id"])
     member = bearer(client, world.member_a)
     naive = utcnow().replace(tzinfo=None).isoformat()
     scan = await client.post(
-        "/api/v1/checkins", json=_scan(activity["id"], token, at=naive), headers=member
+        "/api/v1/checkins", json=scan_body(activity["id"], token, at=naive), headers=member
     )
     _refused(scan, "at")
-    done = await client.post("/api/v1/checkins", json=_scan(activity["id"], token), headers=member)
+    done = await client.post(
+        "/api/v1/checkins", json=scan_body(activity["id"], token), headers=member
+    )
     assert done.status_code == 201, done.text
     out = await client.post(
         f"/api/v1/checkins/{done.json()['id']}/checkout", json={"at": naive}, headers=member
@@ -314,11 +297,13 @@ async def test_dates_outside_2000_to_2100_are_refused(client, world, fields, fie
 
 async def test_a_batch_with_a_naive_time_is_refused_whole_before_anything_is_stored(client, world):
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
+    token = await current_code(client, world, activity["id"])
     naive = utcnow().replace(tzinfo=None).isoformat()
     response = await client.post(
         "/api/v1/checkins/batch",
-        json={"items": [_scan(activity["id"], token), _scan(activity["id"], token, at=naive)]},
+        json={
+            "items": [scan_body(activity["id"], token), scan_body(activity["id"], token, at=naive)]
+        },
         headers=bearer(client, world.member_a),
     )
     _refused(response, "items.1.at")
@@ -327,11 +312,11 @@ async def test_a_batch_with_a_naive_time_is_refused_whole_before_anything_is_sto
 
 async def test_a_batch_item_that_fails_gets_its_own_status_and_the_others_stand(client, world):
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
-    good, duplicate = _scan(activity["id"], token), _scan(activity["id"], token)
+    token = await current_code(client, world, activity["id"])
+    good, duplicate = scan_body(activity["id"], token), scan_body(activity["id"], token)
     duplicate["client_id"] = good["client_id"]
     duplicate["accuracy_m"] = 99  # the same client_id with another body
-    missing = _scan(2**31 - 1, token)
+    missing = scan_body(2**31 - 1, token)
     response = await client.post(
         "/api/v1/checkins/batch",
         json={"items": [good, duplicate, missing]},
@@ -352,8 +337,8 @@ async def test_a_batch_item_that_fails_gets_its_own_status_and_the_others_stand(
 )
 async def test_a_check_in_with_half_a_location_is_refused(client, world, drop, field):
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
-    scan = _scan(activity["id"], token)
+    token = await current_code(client, world, activity["id"])
+    scan = scan_body(activity["id"], token)
     del scan[drop]
     response = await client.post(
         "/api/v1/checkins", json=scan, headers=bearer(client, world.member_a)
@@ -365,15 +350,17 @@ async def test_a_check_in_with_half_a_location_is_refused(client, world, drop, f
 async def test_a_stored_half_location_does_not_break_later_check_ins(client, world):
     # Reported: once one was stored, every later check-in of that member was a 500.
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
+    token = await current_code(client, world, activity["id"])
     member = bearer(client, world.member_a)
-    first = await client.post("/api/v1/checkins", json=_scan(activity["id"], token), headers=member)
+    first = await client.post(
+        "/api/v1/checkins", json=scan_body(activity["id"], token), headers=member
+    )
     assert first.status_code == 201, first.text
     await CheckIn.update({CheckIn.lng: None}).where(CheckIn.id == first.json()["id"])
     other = await _activity(client, world)
     later = await client.post(
         "/api/v1/checkins",
-        json=_scan(other["id"], await _code(client, world, other["id"])),
+        json=scan_body(other["id"], await current_code(client, world, other["id"])),
         headers=member,
     )
     assert later.status_code == 201, later.text
