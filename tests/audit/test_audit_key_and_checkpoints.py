@@ -27,7 +27,8 @@ from gridpoints.audit.tables import AuditEntry
 from gridpoints.members import services as members
 from gridpoints.members.schemas import MemberCreate
 from gridpoints.members.vocab import Category
-from tests.checkins.test_checkin_api import _activity, _code, _scan
+from tests.checkins.scans import current_code, scan_body
+from tests.checkins.test_checkin_api import _activity
 from tests.conftest import bearer
 from tests.world import SYSTEM
 
@@ -188,12 +189,12 @@ async def test_check_ins_and_other_changes_arriving_together_keep_one_keyed_chai
         )
         crowd.append(member.id)
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
+    token = await current_code(client, world, activity["id"])
 
     async def check_in(member: int) -> int:
         answer = await client.post(
             "/api/v1/checkins",
-            json=_scan(activity["id"], token),
+            json=scan_body(activity["id"], token),
             headers=bearer(client, member),
         )
         return answer.status_code

@@ -13,7 +13,8 @@ from gridpoints.clock import utcnow
 from gridpoints.members import services as members
 from gridpoints.members.schemas import MemberCreate
 from gridpoints.members.vocab import Category
-from tests.checkins.test_checkin_api import SITE, _activity, _code, _scan
+from tests.checkins.scans import SITE, current_code, scan_body
+from tests.checkins.test_checkin_api import _activity
 from tests.conftest import bearer
 from tests.world import SYSTEM
 
@@ -41,9 +42,9 @@ async def test_a_crowd_checks_in_at_once_each_judged_on_their_own(client, world,
     crowd = await _crowd(world, settings)
     # The first of the crowd was checked in 60 km away two minutes ago.
     far = await _activity(client, world, lat=SITE["lat"] + 0.55, lng=SITE["lng"])
-    earlier = _scan(
+    earlier = scan_body(
         far["id"],
-        await _code(client, world, far["id"]),
+        await current_code(client, world, far["id"]),
         lat=far["lat"],
         lng=far["lng"],
         at=(utcnow() - timedelta(minutes=2)).isoformat(),
@@ -52,8 +53,8 @@ async def test_a_crowd_checks_in_at_once_each_judged_on_their_own(client, world,
     assert first.status_code == 201 and first.json()["flags"] == []
 
     activity = await _activity(client, world)
-    token = await _code(client, world, activity["id"])
-    scans = {member: _scan(activity["id"], token) for member in crowd}
+    token = await current_code(client, world, activity["id"])
+    scans = {member: scan_body(activity["id"], token) for member in crowd}
     copies = [crowd[1]] * 3  # one phone sending its scan again and again
     answers = await asyncio.gather(
         *(
