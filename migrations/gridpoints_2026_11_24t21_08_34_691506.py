@@ -57,7 +57,7 @@ class OrgUnit(Table, tablename="org_unit", schema=None):
 
 ID = "2026-11-24T21:08:34:691506"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "activities, check-ins and verified events"
 
 
 async def forwards():

@@ -27,7 +27,7 @@ class Member(Table, tablename="member", schema=None):
 
 ID = "2026-11-24T21:32:46:003400"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "service records"
 
 
 async def forwards():

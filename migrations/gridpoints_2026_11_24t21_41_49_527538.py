@@ -40,7 +40,7 @@ class OrgUnit(Table, tablename="org_unit", schema=None):
 
 ID = "2026-11-24T21:41:49:527538"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "micro-wishes"
 
 
 async def forwards():

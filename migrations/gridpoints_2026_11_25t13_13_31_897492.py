@@ -25,7 +25,7 @@ class PartnerUnit(Table, tablename="partner_unit", schema=None):
 
 ID = "2026-11-25T13:13:31:897492"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "partner units' contact accounts"
 
 
 async def forwards():

@@ -7,7 +7,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-25T13:28:40:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "points ledger and scored events"
 
 
 async def forwards():

@@ -27,7 +27,7 @@ class Job(Table, tablename="job", schema=None):
 
 ID = "2026-11-25T15:32:53:598909"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "period locks and job outputs"
 
 
 async def forwards():

@@ -27,8 +27,9 @@ from gridpoints.app import create_app
 from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.db import engine as db_engine
 from gridpoints.db.migrate import migrate
-from gridpoints.db.piccolo_app import APP_CONFIG
+from gridpoints.piccolo_app import APP_CONFIG
 from gridpoints.settings import Settings, load_settings
+from gridpoints.wiring import wire
 from tests.world import World, build_world
 
 T = TypeVar("T")
@@ -76,6 +77,13 @@ def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
     """
     with ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wired() -> None:
+    """The job kinds and loaders the application registers at start, for tests that run jobs
+    without an app."""
+    wire()
 
 
 @pytest.fixture(scope="session")

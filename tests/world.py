@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from gridpoints.auth.principal import Principal
-from gridpoints.jobs.dispatch import start_job
+from gridpoints.auth.roles import Role
+from gridpoints.jobs.dispatch import RunByCaller, start_job
 from gridpoints.members import registration, services
 from gridpoints.members.schemas import MemberCreate, PairingIn, PartnerUnitIn, RoleGrantIn
-from gridpoints.members.vocab import Category, PartnerKind, Role
+from gridpoints.members.vocab import Category, PartnerKind
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.settings import Settings
 
@@ -41,14 +42,6 @@ class World:
     role_b: int
     job_b: int
     phones: dict[str, str]
-
-
-class _NoQueue:
-    async def submit(self, job_id: int) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 async def build_world(settings: Settings) -> World:
@@ -125,7 +118,7 @@ async def build_world(settings: Settings) -> World:
     registration_a = (await registration.registrations_of(SYSTEM, member_a))[0]
     leader_b_actor = Principal(member_id=leader_b, name="网格长乙")
     job_b = await start_job(
-        _NoQueue(),
+        RunByCaller(settings),
         leader_b_actor,
         "members.import",
         {"org_unit_id": units["B"]},

@@ -6,37 +6,35 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from litestar import Litestar
 from litestar.datastructures import State
 
 from gridpoints.activities.controllers import ActivityController
-from gridpoints.audit.checkpoints import EMBEDDED_EVERY as CHECKPOINT_EVERY
-from gridpoints.audit.checkpoints import write_checkpoint
-from gridpoints.audit.controllers import AuditController
+from gridpoints.audit_log.controllers import AuditController
+from gridpoints.auth import dependencies as auth_dependencies
 from gridpoints.auth.controllers import AuthController
 from gridpoints.auth.guards import partner_contacts_only_where_opened
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.auth.tokens import TokenIssuer, build_jwt_auth
 from gridpoints.checkins.controllers import CheckInController
-from gridpoints.checkins.schedule import EVERY as CLOSE_STALE_EVERY
-from gridpoints.checkins.schedule import close_stale_checkins
 from gridpoints.db import engine as db_engine
 from gridpoints.duty.controllers import DutyController
+from gridpoints.jobs import dependencies as job_dependencies
 from gridpoints.jobs.controllers import JobController
 from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
+from gridpoints.jobs.periodic import Periodic
+from gridpoints.members.account_controllers import MemberAccountController
 from gridpoints.members.controllers import MemberController, PartnerUnitController
+from gridpoints.members.tree_controllers import OrgTreeController
 from gridpoints.org.controllers import OrgUnitController
 from gridpoints.partners.controllers import PartnerAccountController
-from gridpoints.periodic import Periodic
 from gridpoints.points.controllers import (
     LeaderboardController,
     MemberPointsController,
     RuleSetController,
 )
 from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.points.schedule import EMBEDDED_EVERY, ScoringRounds
 from gridpoints.services.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
@@ -46,6 +44,7 @@ from gridpoints.web.openapi import openapi_config
 from gridpoints.web.problems import EXCEPTION_HANDLERS
 from gridpoints.web.security_headers import add_security_headers
 from gridpoints.web.static import static_pages
+from gridpoints.wiring import PRINCIPAL_LOADERS, Runtime, periodic_work, wire
 from gridpoints.wishes.controllers import WishController
 
 # Multipart framing on top of the largest upload we accept.
@@ -54,46 +53,32 @@ _UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    wire()
     # A broken rule set stops the start, naming every problem (RuleSetsInvalid).
     rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     engine = db_engine.use_engine(db_engine.make_engine(settings))
-    jwt_auth = build_jwt_auth(settings)
+    jwt_auth = build_jwt_auth(settings, PRINCIPAL_LOADERS)
     tokens = TokenIssuer(jwt_auth, settings)
 
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
         db_engine.use_engine(engine)
         await db_engine.start(engine, settings)
-        schedules: list[Periodic] = []
+        loops: list[Periodic] = []
         queue = await open_queue(settings)
         app.state.job_queue = queue
         try:
             if isinstance(queue, InProcessQueue):
                 # Jobs left unfinished by a previous run of the embedded server.
                 await resubmit_stale(queue)
-                # Without workers, the server keeps the schedule itself.
-                schedules = [
-                    Periodic(
-                        "close-stale-checkins",
-                        lambda: close_stale_checkins(settings),
-                        CLOSE_STALE_EVERY,
-                    ),
-                    Periodic("scoring", ScoringRounds(settings, rulesets), EMBEDDED_EVERY),
-                    queue.sweep_schedule(),  # jobs whose run died, or whose hand-over was lost
-                    # The audit chain's head, signed, outside the database: at start, then
-                    # hourly (a worker does it daily when there are workers).
-                    Periodic(
-                        "audit-checkpoint",
-                        lambda: write_checkpoint(settings),
-                        CHECKPOINT_EVERY,
-                        first_after=timedelta(0),
-                    ),
-                ]
-                for schedule in schedules:
-                    schedule.start()
+                # Without workers, the server does the periodic work itself.
+                runtime = Runtime(settings, rulesets, queue)
+                loops = [entry.loop(runtime) for entry in periodic_work(settings)]
+                for loop in loops:
+                    loop.start()
             yield
         finally:
-            await asyncio.gather(*(schedule.stop() for schedule in schedules))
+            await asyncio.gather(*(loop.stop() for loop in loops))
             await queue.close()
             await db_engine.stop(engine)
 
@@ -101,7 +86,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             HealthController,
             AuthController,
+            MemberAccountController,
             OrgUnitController,
+            OrgTreeController,
             MemberController,
             PartnerUnitController,
             PartnerAccountController,
@@ -125,7 +112,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "tokens": tokens,
             }
         ),
-        dependencies=DEPENDENCIES,
+        dependencies={
+            **DEPENDENCIES,
+            **auth_dependencies.DEPENDENCIES,
+            **job_dependencies.DEPENDENCIES,
+        },
         before_send=[add_security_headers],
         lifespan=[resources],
         on_app_init=[jwt_auth.on_app_init],

@@ -10,11 +10,12 @@ import msgspec
 
 from gridpoints.auth.passwords import check_new_password
 from gridpoints.auth.principal import Principal
+from gridpoints.auth.roles import Role
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, Invalid
 from gridpoints.members import services as members
 from gridpoints.members.schemas import MemberCreate, RoleGrantIn
-from gridpoints.members.vocab import Category, Role
+from gridpoints.members.vocab import Category
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.org.tables import OrgUnit
 from gridpoints.settings import Settings

@@ -28,6 +28,9 @@ def _settings() -> Settings:
 def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Run `work` with the engine bound and (on PostgreSQL) a pool open."""
     from gridpoints.db import engine as db_engine
+    from gridpoints.wiring import wire
+
+    wire()
 
     async def run() -> T:
         engine = db_engine.use_engine(db_engine.make_engine(settings))
@@ -188,10 +191,12 @@ def up(host: str, port: int) -> None:
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (needs REDIS_URL)."""
     from gridpoints.jobs.worker import build_worker
+    from gridpoints.wiring import open_runtime, periodic_work, wire
 
     settings = _settings()
+    wire()
     try:
-        job_worker = build_worker(settings, burst=burst)
+        job_worker = build_worker(settings, periodic_work(settings), open_runtime, burst=burst)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     job_worker.run()
@@ -212,23 +217,22 @@ def import_members(file: Path, org_unit: str) -> None:
 
     async def work() -> Any:
         from gridpoints.auth.principal import Principal
-        from gridpoints.jobs.dispatch import start_job
-        from gridpoints.jobs.runner import run_job
+        from gridpoints.jobs.dispatch import run_here
         from gridpoints.jobs.services import get_job
         from gridpoints.members.jobs import KIND
 
         unit = await _find_unit(org_unit)
         actor = Principal.system("cli")
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        job_id = await start_job(
-            _NoQueue(),
+        job_id = await run_here(
             actor,
             KIND,
             {"org_unit_id": unit["id"], "filename": file.name},
+            settings,
             org_unit_id=unit["id"],
             input_file=(file.name, content_type, content),
+            listener=_print_progress,
         )
-        await run_job(job_id, settings, listener=_print_progress)
         return await get_job(actor, job_id)
 
     job = _with_database(settings, work)
@@ -259,16 +263,6 @@ async def _find_unit(org_unit: str | None) -> dict[str, Any]:
     if unit is None:
         raise click.ClickException(f"no org unit with id or code {org_unit!r}")
     return unit
-
-
-class _NoQueue:
-    """The command runs the job itself, right away."""
-
-    async def submit(self, job_id: int) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 def _print_progress(percent: int, note: str) -> None:
@@ -379,8 +373,7 @@ def points_rescore(period: str, org_unit: str | None) -> None:
 
     async def work() -> Any:
         from gridpoints.auth.principal import Principal
-        from gridpoints.jobs.dispatch import start_job
-        from gridpoints.jobs.runner import run_job
+        from gridpoints.jobs.dispatch import run_here
         from gridpoints.jobs.services import get_job
         from gridpoints.points.locks import refuse_if_locked
         from gridpoints.points.rescore import KIND
@@ -392,8 +385,9 @@ def points_rescore(period: str, org_unit: str | None) -> None:
             raise click.ClickException(exc.detail) from exc
         actor = Principal.system("cli")
         params = {"period": quarter.label, "org_unit_id": unit["id"]}
-        job_id = await start_job(_NoQueue(), actor, KIND, params, org_unit_id=unit["id"])
-        await run_job(job_id, settings, listener=_print_progress)
+        job_id = await run_here(
+            actor, KIND, params, settings, org_unit_id=unit["id"], listener=_print_progress
+        )
         return await get_job(actor, job_id)
 
     job = _with_database(settings, work)

@@ -16,8 +16,6 @@ import msgspec
 T = TypeVar("T")
 
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1, description="An object id")]
-Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
-Offset = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
 
 # The years a date or time of this platform may fall in; anything else is a typing slip.
 FIRST_YEAR, LAST_YEAR = 2000, 2100

@@ -15,7 +15,19 @@ from typing import Annotated
 
 import msgspec
 
-from gridpoints.activities.vocab import DEFAULT_CATEGORY_LABELS as DEFAULT_ACTIVITY_CATEGORIES
+# The eight duties of a grid worker (八大员), the activity categories unless the deployment
+# lists its own; their Chinese labels are `activities.vocab`.
+DEFAULT_ACTIVITY_CATEGORIES: tuple[str, ...] = (
+    "corridor_facilities",
+    "emergency_response",
+    "policy_publicity",
+    "resident_service",
+    "dispute_mediation",
+    "volunteer_liaison",
+    "hygiene_epidemic",
+    "civility_campaign",
+)
+
 
 Positive = Annotated[int, msgspec.Meta(gt=0)]
 DEFAULT_LEVEL_NAMES = ("街道", "社区", "片区", "小区", "楼栋", "单元")
@@ -52,7 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max_size: Positive = 10
     sqlite_busy_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     upload_max_bytes: Positive = 10 * 1024 * 1024
-    activity_categories: tuple[str, ...] = tuple(DEFAULT_ACTIVITY_CATEGORIES)
+    activity_categories: tuple[str, ...] = DEFAULT_ACTIVITY_CATEGORIES
     checkin_slot_seconds: Positive = 30
     checkin_grace_minutes: Annotated[int, msgspec.Meta(ge=0)] = 30
     checkin_max_queue_hours: Positive = 24
@@ -92,7 +104,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Rule set files: GRIDPOINTS_SCORING_RULES_DIR, or the shipped `scoring_rules/`."""
         if self.scoring_rules_dir_setting:
             return Path(self.scoring_rules_dir_setting)
-        from gridpoints.paths import resource_dir
+        from gridpoints.resources import resource_dir
 
         return resource_dir("scoring_rules")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ import pytest
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from gridpoints.db import engine as db_engine
-from gridpoints.db.migrate import PICCOLO_CONF_MODULE, migrate
+from gridpoints.db.migrate import migrate
 from tests.conftest import POSTGRES_ADMIN_URL, make_settings, service_missing
 
 MIGRATIONS = sorted(
@@ -86,7 +87,7 @@ async def test_migrate_twice_changes_nothing_the_second_time(empty_engine):
 
 async def test_an_older_database_is_brought_up_to_date(empty_engine, tmp_path):
     assert len(MIGRATIONS) >= 2
-    os.environ["PICCOLO_CONF"] = PICCOLO_CONF_MODULE
+    assert os.environ["PICCOLO_CONF"] == "gridpoints.piccolo_conf"
     oldest_id = _migration_id(MIGRATIONS[0])
     result = await run_forwards(app_name="gridpoints", migration_id=oldest_id)
     assert result.success, result.message
@@ -112,3 +113,16 @@ def _migration_id(stem: str) -> str:
     stamp = stem.removeprefix("gridpoints_").upper()
     date, time = stamp.split("T")
     return date.replace("_", "-") + "T" + time.replace("_", ":")
+
+
+@pytest.mark.parametrize("stem", MIGRATIONS)
+def test_every_migration_says_what_it_does(stem):
+    """Piccolo's generator writes the `--desc` it was given, or the text "True" without one."""
+    path = Path(__file__).parents[2] / "migrations" / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    description = module.DESCRIPTION.strip()
+    assert description not in {"", "True", "False", "None"}
+    assert len(description) >= 10

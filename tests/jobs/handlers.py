@@ -10,7 +10,7 @@ from typing import Any
 from gridpoints.jobs.context import JobContext
 
 KIND = "tests.gate"
-HANDLER = "tests.jobs.handlers:gated"
+
 
 # job id -> set by the test to let the job finish; `started` is set when the handler begins.
 GATES: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)

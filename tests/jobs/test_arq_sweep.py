@@ -36,7 +36,7 @@ async def redis() -> AsyncIterator[aioredis.Redis]:
 
 @pytest.fixture
 async def arq_queue(settings, redis, monkeypatch) -> AsyncIterator[ArqQueue]:
-    monkeypatch.setitem(HANDLERS, handlers.KIND, handlers.HANDLER)
+    monkeypatch.setitem(HANDLERS, handlers.KIND, handlers.gated)
     prefix = f"gptest-{uuid.uuid4().hex[:10]}"
     deployment = make_settings(
         settings.var_dir,

@@ -24,6 +24,7 @@ from gridpoints.jobs.tables import Job
 from gridpoints.jobs.worker import build_worker
 from gridpoints.members.imports import start_import
 from gridpoints.members.tables import Member
+from gridpoints.wiring import open_runtime, periodic_work
 from tests.conftest import REDIS_TEST_URL, make_settings, service_missing
 from tests.live_server import gridpoints_command
 from tests.world import SYSTEM
@@ -269,7 +270,9 @@ async def test_two_deployments_on_one_redis_database_keep_their_keys_apart(
             deployment = _deployment(settings, env)
             # The same queue name (the default) and the same scheduled tasks on both.
             assert deployment.job_queue_name == "gridpoints:jobs"
-            for cron_job in build_worker(deployment).cron_jobs:
+            for cron_job in build_worker(
+                deployment, periodic_work(deployment), open_runtime
+            ).cron_jobs:
                 assert cron_job.name.startswith(prefix + ":"), cron_job.name
             queue = await ArqQueue.connect(deployment)
             queues.append(queue)

@@ -40,7 +40,7 @@ class LostHandOver:
 
 @pytest.fixture(autouse=True)
 def gated_kind(monkeypatch):
-    monkeypatch.setitem(HANDLERS, handlers.KIND, handlers.HANDLER)
+    monkeypatch.setitem(HANDLERS, handlers.KIND, handlers.gated)
     handlers.reset()
     yield
     for gate in GATES.values():

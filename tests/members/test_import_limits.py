@@ -22,7 +22,7 @@ from bench.import_memory import (
 )
 
 from gridpoints.auth.principal import Principal
-from gridpoints.jobs.dispatch import start_job
+from gridpoints.jobs.dispatch import RunByCaller, start_job
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.services import get_job
 from gridpoints.jobs.tables import Job
@@ -154,7 +154,7 @@ async def test_an_xlsx_that_is_no_workbook_is_refused_at_upload(client, world, c
 async def test_the_import_job_refuses_the_bomb_too(db, settings, world, bombs):
     """`gridpoints import-members` hands the file straight to the job."""
     job_id = await start_job(
-        _NoQueue(),
+        RunByCaller(settings),
         Principal.system("cli"),
         KIND,
         {"org_unit_id": world.units["A"], "filename": "bomb.xlsx"},
@@ -168,11 +168,6 @@ async def test_the_import_job_refuses_the_bomb_too(db, settings, world, bombs):
     assert (await run_job(job_id, settings)).value == "failed"
     job = await get_job(Principal.system("cli"), job_id)
     assert "解压后超过" in job.error or "压缩比" in job.error
-
-
-class _NoQueue:
-    async def submit(self, job_id: int) -> None:
-        return None
 
 
 # --- peak memory --------------------------------------------------------------------------
@@ -226,7 +221,7 @@ def test_a_file_beyond_the_row_limit_is_refused_with_the_limit_named(kind):
 async def test_the_job_refuses_a_file_beyond_the_row_limit_and_imports_nothing(db, settings, world):
     rows = [[f"队员{n}", f"1370000{n:04d}", "居民党员", "A1-B1-U1", ""] for n in range(30)]
     job_id = await start_job(
-        _NoQueue(),
+        RunByCaller(settings),
         Principal.system("cli"),
         KIND,
         {"org_unit_id": world.units["A"], "filename": "m.csv"},

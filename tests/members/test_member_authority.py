@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import pytest
 
 from gridpoints.auth.permissions import ROLE_CAPABILITIES, Capability
+from gridpoints.auth.roles import Role
 from gridpoints.demo.builder import build_demo
 from gridpoints.members.tables import Member, RoleAssignment
-from gridpoints.members.vocab import Role
 from tests.conftest import bearer
 
 # The order, highest first, written out here so the test does not read it from the

@@ -8,10 +8,10 @@ import pytest
 
 from gridpoints.audit.tables import AuditEntry
 from gridpoints.auth.passwords import hash_password
+from gridpoints.auth.roles import Role
 from gridpoints.members import services
 from gridpoints.members.schemas import RoleGrantIn
 from gridpoints.members.tables import Member, MemberRegistration
-from gridpoints.members.vocab import Role
 from tests.conftest import bearer
 from tests.world import PASSWORD, SYSTEM
 

@@ -9,10 +9,10 @@ import asyncio
 import pytest
 
 from gridpoints.audit.tables import AuditEntry
+from gridpoints.auth.roles import Role
 from gridpoints.members import services
 from gridpoints.members.schemas import RoleGrantIn
 from gridpoints.members.tables import RoleAssignment
-from gridpoints.members.vocab import Role
 from tests.conftest import bearer
 from tests.world import SYSTEM
 

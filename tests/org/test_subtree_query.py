@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from gridpoints.db.engine import is_postgres
-from gridpoints.org.paths import subtree_bounds
 from gridpoints.org.queries import unit_ids_within, within
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.org.tables import OrgUnit
+from gridpoints.unit_paths import subtree_bounds
 from tests.world import SYSTEM
 
 DEPTH = 8

@@ -16,7 +16,7 @@ from gridpoints.app import create_app
 from gridpoints.clock import local_today, utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
-from gridpoints.jobs.dispatch import start_job
+from gridpoints.jobs.dispatch import RunByCaller, start_job
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.tables import Job
 from gridpoints.org.tables import OrgUnit
@@ -29,7 +29,7 @@ from gridpoints.points.schedule import previous_quarter
 from gridpoints.points.tables import PointsEntry
 from tests.conftest import bearer, serving
 from tests.points.test_scoped_rulesets import EVERYWHERE
-from tests.world import SYSTEM, _NoQueue
+from tests.world import SYSTEM
 
 DEFAULT = Path(__file__).parents[2] / "scoring_rules" / "default.toml"
 
@@ -362,7 +362,7 @@ async def test_a_lock_made_while_a_rescore_waits_is_respected(world, settings):
     await _scored_history(world, settings)
     quarter = _quarter(settings)
     job_id = await start_job(
-        _NoQueue(),
+        RunByCaller(settings),
         SYSTEM,
         "points.rescore",
         {"period": quarter.label, "org_unit_id": world.units["C"]},
@@ -392,7 +392,7 @@ points = {{ fixed = 3 }}
 
 async def _rescored(world, settings) -> dict:
     job_id = await start_job(
-        _NoQueue(),
+        RunByCaller(settings),
         SYSTEM,
         "points.rescore",
         {"period": _quarter(settings).label, "org_unit_id": world.units["C"]},

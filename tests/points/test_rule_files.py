@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from gridpoints.app import create_app
-from gridpoints.paths import resource_dir
 from gridpoints.points.rulefiles import RuleSetsInvalid, read_rulesets
 from gridpoints.points.rules import Points, Rule
+from gridpoints.resources import resource_dir
 from gridpoints.settings import DEFAULT_ACTIVITY_CATEGORIES, load_settings
 from tests.test_cli import _env, gridpoints
 

@@ -27,13 +27,8 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator
 
 from gridpoints.auth.permissions import ROLE_CAPABILITIES, Capability
 from tests.live_server import LiveServer, run_live_server
+from tests.web.browsing import ARTIFACTS, PHONE, sign_in_form
 from tests.web.test_csp_browser import REPORT_VIOLATIONS, Problems
-from tests.web.test_pages_browser import (  # noqa: F401 - the browser fixture
-    ARTIFACTS,
-    PHONE,
-    browser,
-    sign_in_form,
-)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "accounts-page-pass-1"
@@ -77,7 +72,7 @@ class Browsing:
     """Browser contexts opened by a test (one per person), watched for policy violations and
     script errors, and closed at the end."""
 
-    def __init__(self, browser: Browser, server: LiveServer) -> None:  # noqa: F811
+    def __init__(self, browser: Browser, server: LiveServer) -> None:
         self.browser = browser
         self.server = server
         self.problems = RefusalsExpected()
@@ -109,7 +104,7 @@ class Browsing:
 
 
 @pytest.fixture
-def browsing(browser: Browser, live_server: LiveServer) -> Iterator[Browsing]:  # noqa: F811
+def browsing(browser: Browser, live_server: LiveServer) -> Iterator[Browsing]:
     opened = Browsing(browser, live_server)
     yield opened
     opened.close()

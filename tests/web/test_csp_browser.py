@@ -15,11 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 from tests.live_server import LiveServer, run_live_server
-from tests.web.test_pages_browser import (  # noqa: F401 - the browser fixture
-    PHONE,
-    browser,
-    sign_in_form,
-)
+from tests.web.browsing import PHONE, sign_in_form
 
 pytestmark = pytest.mark.browser
 PASSWORD = "csp-pages-pass-1"
@@ -56,7 +52,7 @@ class Problems:
 
 
 @pytest.fixture
-def watched(browser: Browser, live_server: LiveServer) -> Iterator[tuple[Page, Problems]]:  # noqa: F811
+def watched(browser: Browser, live_server: LiveServer) -> Iterator[tuple[Page, Problems]]:
     context: BrowserContext = browser.new_context(
         viewport=PHONE,
         locale="zh-CN",

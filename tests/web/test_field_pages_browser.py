@@ -14,13 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.live_server import LiveServer, run_live_server
-from tests.web.test_pages_browser import (  # noqa: F401 - the browser fixture
-    ARTIFACTS,
-    PHONE,
-    assert_fits_phone_width,
-    browser,
-    sign_in_form,
-)
+from tests.web.browsing import ARTIFACTS, PHONE, assert_fits_phone_width, sign_in_form
 
 pytestmark = pytest.mark.browser
 PASSWORD = "field-pages-pass-1"
@@ -87,7 +81,7 @@ def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Field]:
 
 
 @pytest.fixture
-def context(browser: Browser, field: Field) -> Iterator[BrowserContext]:  # noqa: F811
+def context(browser: Browser, field: Field) -> Iterator[BrowserContext]:
     context = browser.new_context(
         viewport=PHONE,
         locale="zh-CN",
@@ -206,7 +200,7 @@ def test_the_organiser_page_shows_a_live_qr_code(page: Page, field: Field) -> No
 
 
 def test_a_member_logs_a_service_a_leader_approves_it_and_the_member_claims_a_wish(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     field: Field,
 ) -> None:
     def phone_page() -> tuple[BrowserContext, Page]:

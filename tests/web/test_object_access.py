@@ -18,12 +18,12 @@ from gridpoints.activities.schemas import ActivityIn
 from gridpoints.activities.services import create_activity, current_code
 from gridpoints.audit.tables import AuditEntry
 from gridpoints.auth.principal import Caller
-from gridpoints.auth.services import acting_member
 from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.checkins.schemas import CheckInIn
 from gridpoints.checkins.services import check_in
 from gridpoints.clock import utcnow
 from gridpoints.members import registration, services
+from gridpoints.members.account import acting_member
 from gridpoints.members.schemas import MemberCreate, PairingIn
 from gridpoints.members.vocab import Category
 from gridpoints.partners.schemas import PartnerAccountIn

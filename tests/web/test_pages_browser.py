@@ -1,49 +1,29 @@
 """The sign-in and "我的" pages in a real headless Chromium at phone size (360 x 740).
 
 The pages are served by a real `gridpoints serve` (see tests/live_server.py). Screenshots go
-to tests/artifacts/ for a person to look at. Chromium is Debian's (`apt-get install chromium
-fonts-noto-cjk`); Playwright must not download one. Without it the tests skip, or fail in CI.
+to tests/artifacts/ for a person to look at. The browser is `tests/web/conftest.py`'s.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.live_server import LiveServer, run_live_server
+from tests.web.browsing import (
+    PHONE,
+    assert_fits_phone_width,
+    screenshot,
+    sign_in_form,
+    stored_token,
+)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 360, "height": 740}
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PASSWORD = "browser-test-pass-1"
 MIN_TOUCH_TARGET_PX = 48
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + "; in CI the browser tests must run")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -68,26 +48,6 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     yield page
     context.close()
     assert script_errors == [], "uncaught script errors on the page"
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=ARTIFACTS / name, full_page=True)
-
-
-def assert_fits_phone_width(page: Page) -> None:
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= PHONE["width"], f"page scrolls sideways: {scroll_width}px wide"
-
-
-def stored_token(page: Page) -> str | None:
-    return page.evaluate("localStorage.getItem('gridpoints.token')")
-
-
-def sign_in_form(page: Page, phone: str, password: str) -> None:
-    page.get_by_label("手机号").fill(phone)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
 
 
 def test_grid_leader_signs_in_on_a_phone_and_sees_name_role_and_grid(

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
 from tests.live_server import LiveServer, run_live_server
-from tests.web.test_pages_browser import ARTIFACTS, browser  # noqa: F401 - the fixture
+from tests.web.browsing import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 PASSWORD = "partner-page-pass-1"
@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
 
 
 @pytest.fixture
-def page(browser: Browser, server) -> Iterator[Page]:  # noqa: F811 - uses the fixture
+def page(browser: Browser, server) -> Iterator[Page]:
     context = browser.new_context(
         viewport={"width": 1280, "height": 800},
         locale="zh-CN",

@@ -13,13 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.live_server import LiveServer, run_live_server
-from tests.web.test_pages_browser import (  # noqa: F401 - the fixture
-    ARTIFACTS,
-    PHONE,
-    assert_fits_phone_width,
-    browser,
-    sign_in_form,
-)
+from tests.web.browsing import ARTIFACTS, PHONE, assert_fits_phone_width, sign_in_form
 
 pytestmark = pytest.mark.browser
 PASSWORD = "points-pages-pass-1"
@@ -71,14 +65,14 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
         yield Scored(server, leader_phone, member["phone"], member["name"])
 
 
-def _page(browser: Browser, scored: Scored, viewport: dict) -> Page:  # noqa: F811
+def _page(browser: Browser, scored: Scored, viewport: dict) -> Page:
     context = browser.new_context(
         viewport=viewport, locale="zh-CN", base_url=scored.server.base_url
     )
     return context.new_page()
 
 
-def test_a_member_reads_points_rank_and_reasons_on_the_phone(browser, scored) -> None:  # noqa: F811
+def test_a_member_reads_points_rank_and_reasons_on_the_phone(browser, scored) -> None:
     page = _page(browser, scored, PHONE)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -97,7 +91,7 @@ def test_a_member_reads_points_rank_and_reasons_on_the_phone(browser, scored) ->
     assert errors == []
 
 
-def test_a_leader_reads_the_leaderboard_with_charts(browser, scored) -> None:  # noqa: F811
+def test_a_leader_reads_the_leaderboard_with_charts(browser, scored) -> None:
     page = _page(browser, scored, {"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -117,7 +111,7 @@ def test_a_leader_reads_the_leaderboard_with_charts(browser, scored) -> None:  #
     assert errors == []
 
 
-def test_committee_staff_dry_run_a_changed_rule_file(browser, scored) -> None:  # noqa: F811
+def test_committee_staff_dry_run_a_changed_rule_file(browser, scored) -> None:
     page = _page(browser, scored, {"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -16,13 +16,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 from tests.live_server import LiveServer, run_live_server
+from tests.web.browsing import ARTIFACTS, PHONE, sign_in_form
 from tests.web.test_csp_browser import REPORT_VIOLATIONS, Problems
-from tests.web.test_pages_browser import (  # noqa: F401 - the browser fixture
-    ARTIFACTS,
-    PHONE,
-    browser,
-    sign_in_form,
-)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "session-pages-pass-1"
@@ -44,7 +39,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
 
 
-def _context(browser: Browser, server: LiveServer, viewport: dict[str, int]) -> BrowserContext:  # noqa: F811
+def _context(browser: Browser, server: LiveServer, viewport: dict[str, int]) -> BrowserContext:
     phone_sized = viewport == PHONE
     return browser.new_context(
         viewport=viewport,
@@ -79,7 +74,7 @@ def _watch(context: BrowserContext) -> tuple[Page, SessionProblems]:
 
 
 @pytest.fixture
-def watched(browser: Browser, live_server: LiveServer) -> Iterator[tuple[Page, SessionProblems]]:  # noqa: F811
+def watched(browser: Browser, live_server: LiveServer) -> Iterator[tuple[Page, SessionProblems]]:
     context = _context(browser, live_server, PHONE)
     yield _watch(context)
     context.close()
@@ -284,7 +279,7 @@ def test_any_page_refused_for_a_temporary_password_sends_the_member_to_change_it
     assert problems.items == []
 
 
-def test_the_password_page_on_a_pc(browser: Browser, live_server: LiveServer) -> None:  # noqa: F811
+def test_the_password_page_on_a_pc(browser: Browser, live_server: LiveServer) -> None:
     context = _context(browser, live_server, PC)
     page, problems = _watch(context)
     try:
@@ -307,7 +302,7 @@ def test_the_password_page_on_a_pc(browser: Browser, live_server: LiveServer) ->
 
 
 def test_a_partner_contacts_sign_out_ends_the_token_on_the_server(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
 ) -> None:
     admin = live_server.sign_in(live_server.phones["admin"])["access_token"]

@@ -10,9 +10,10 @@ from litestar.params import JSONBody
 from gridpoints.activities import services
 from gridpoints.activities.qr import qr_svg
 from gridpoints.activities.schemas import ActivityIn, ActivityOut, ActivityPatch, CheckinCode
+from gridpoints.auth.dependencies import Actor
 from gridpoints.clock import utcnow
 from gridpoints.schemas import Page
-from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
 

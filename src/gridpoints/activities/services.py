@@ -20,10 +20,10 @@ from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import FieldProblem, Invalid, NotFound
 from gridpoints.members.tables import Member
-from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
 from gridpoints.settings import Settings
+from gridpoints.unit_paths import ancestor_ids
 
 WHAT = "活动"
 _COLUMNS = (

@@ -3,16 +3,16 @@
 The chain shows a row altered or removed in the middle, but not rows cut off its end: the
 shorter table still chains. So the head (row id, hash, time) is signed with the audit key and
 appended as one JSON line to GRIDPOINTS_AUDIT_CHECKPOINT_FILE (`var/audit_checkpoints` by
-default), and logged, regularly: daily by a worker (`audit_checkpoint_task`), hourly and at
-start by the embedded server, and on demand with `gridpoints audit checkpoint`. `verify` then
-names the rows missing below the latest checkpoint, and refuses a line not signed with the key.
+default), and logged, regularly: daily by a worker, hourly and at start by the embedded
+server (`gridpoints.wiring.periodic_work`), and on demand with `gridpoints audit checkpoint`.
+`verify` then names the rows missing below the latest checkpoint, and refuses a line not
+signed with the key.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,6 @@ from gridpoints.clock import utcnow
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# How often the embedded server writes one (besides a few seconds after start).
-EMBEDDED_EVERY = timedelta(hours=1)
 
 
 class Checkpoint(msgspec.Struct, frozen=True):
@@ -91,8 +88,3 @@ def _parsed(line: str) -> Checkpoint | None:
         return msgspec.convert(raw, Checkpoint)
     except (ValueError, msgspec.ValidationError):
         return None
-
-
-async def audit_checkpoint_task(ctx: dict[str, Any]) -> None:
-    """The worker's daily checkpoint (arq cron)."""
-    await write_checkpoint(ctx["settings"])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -30,15 +30,11 @@ from gridpoints.audit.chain import (
     same_digest,
 )
 from gridpoints.audit.checkpoints import Checkpoint, read_checkpoints
-from gridpoints.audit.schemas import AuditEntryOut
 from gridpoints.audit.tables import AuditEntry
-from gridpoints.auth.permissions import Capability
-from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.engine import is_postgres, settings_in_use
 from gridpoints.db.transactions import in_transaction
-from gridpoints.org.queries import unit_ids_within
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,7 +96,18 @@ class Entry(msgspec.Struct, frozen=True):
         )
 
 
-def prepare(actor: Principal, change: Change, at: datetime | None = None) -> Entry:
+class Actor(Protocol):
+    """Who made a change, as the log names them (the signed-in `auth.principal.Principal`,
+    or the platform itself): a member's id, if a member, and a label for people to read."""
+
+    @property
+    def member_id(self) -> int | None: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+def prepare(actor: Actor, change: Change, at: datetime | None = None) -> Entry:
     return Entry(
         at=at or utcnow(),
         actor_id=actor.member_id,
@@ -119,11 +126,11 @@ def audit_key() -> bytes:
     return settings_in_use().audit_key.encode()
 
 
-async def record(actor: Principal, change: Change) -> None:
+async def record(actor: Actor, change: Change) -> None:
     await record_many(actor, [change])
 
 
-async def record_many(actor: Principal, changes: Iterable[Change]) -> int:
+async def record_many(actor: Actor, changes: Iterable[Change]) -> int:
     """Append the changes, in order, to the chain; returns how many rows were written."""
     at = utcnow()
     return await append([prepare(actor, change, at) for change in changes])
@@ -294,42 +301,3 @@ def _checkpoint_fault(row: dict[str, Any], checkpoint: Checkpoint | None) -> str
         f"the row does not match the checkpoint of {checkpoint.at} (rows from here on were "
         "replaced after it was taken)"
     )
-
-
-async def readable_entries(
-    actor: Principal,
-    *,
-    object_type: str | None = None,
-    object_id: int | None = None,
-    before_id: int | None = None,
-    limit: int = 50,
-) -> list[AuditEntryOut]:
-    """Newest first: rows about org units where the caller may read the audit log."""
-    query = (
-        AuditEntry.select()
-        .where(AuditEntry.org_unit_id.is_in(unit_ids_within(actor.scopes(Capability.VIEW_AUDIT))))
-        .order_by(AuditEntry.id, ascending=False)
-        .limit(limit)
-    )
-    if object_type:
-        query = query.where(AuditEntry.object_type == object_type)
-    if object_id is not None:
-        query = query.where(AuditEntry.object_id == object_id)
-    if before_id is not None:
-        query = query.where(AuditEntry.id < before_id)
-    return [
-        AuditEntryOut(
-            id=row["id"],
-            at=row["at"],
-            actor_id=row["actor_id"],
-            actor_label=row["actor_label"],
-            action=row["action"],
-            object_type=row["object_type"],
-            object_id=row["object_id"],
-            org_unit_id=row["org_unit_id"],
-            before=msgspec.json.decode(row["before"]) if row["before"] else None,
-            after=msgspec.json.decode(row["after"]) if row["after"] else None,
-            hash=row["hash"],
-        )
-        for row in await query
-    ]

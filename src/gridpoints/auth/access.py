@@ -28,7 +28,7 @@ import msgspec
 from gridpoints.auth.permissions import Capability, outranks
 from gridpoints.auth.principal import Principal, RoleGrant
 from gridpoints.errors import Forbidden, NotFound
-from gridpoints.org.paths import covers
+from gridpoints.unit_paths import covers
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,10 +13,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from gridpoints.auth.principal import Principal
 from gridpoints.errors import Forbidden
-
-# Route option: open to partner units' contacts (their unit's record, signing out). Every
-# other route is for members.
-FOR_PARTNER_CONTACTS = "for_partner_contacts"
+from gridpoints.web.route_options import FOR_PARTNER_CONTACTS
 
 
 class PartnerContactRefused(Forbidden):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from gridpoints.members.vocab import Role
+from gridpoints.auth.roles import Role
 
 
 class Capability(StrEnum):

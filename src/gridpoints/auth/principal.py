@@ -10,8 +10,8 @@ from __future__ import annotations
 import msgspec
 
 from gridpoints.auth.permissions import ROLE_CAPABILITIES, Capability
-from gridpoints.members.vocab import Role
-from gridpoints.org.paths import ROOT_SCOPE, covers, minimal_scopes
+from gridpoints.auth.roles import Role
+from gridpoints.unit_paths import ROOT_SCOPE, covers, minimal_scopes
 
 
 class RoleGrant(msgspec.Struct, frozen=True):

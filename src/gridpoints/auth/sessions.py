@@ -1,7 +1,7 @@
 """Opening and ending sign-in sessions (`auth.tables.AuthSession`).
 
 A session is opened at each sign-in and names the token issued for it. The token check reads
-the session in the same statement that loads the caller (`auth.services.load_principal`,
+the session in the same statement that loads the caller (`members.account.load_principal`,
 and the scan route's own read in `checkins.store`), so ending a session takes effect on the
 next request without a second read.
 """

@@ -10,9 +10,9 @@ change it (routes marked `ALLOWED_BEFORE_PASSWORD_CHANGE`) until they do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import ImproperlyConfiguredException, NotAuthorizedException
@@ -20,21 +20,16 @@ from litestar.security.jwt import JWTAuth, Token
 
 from gridpoints.auth.jwt_check import BadToken, check_hs256
 from gridpoints.auth.principal import Caller, Principal
-from gridpoints.auth.services import load_principal
 from gridpoints.auth.sessions import PasswordChangeRequired, session_of
-from gridpoints.partners.services import load_partner_principal
 from gridpoints.settings import Settings
+from gridpoints.web.route_options import (
+    ALLOWED_BEFORE_PASSWORD_CHANGE,
+    EXCLUDE_FROM_AUTH,
+    LOADS_OWN_PRINCIPAL,
+)
 
 ALGORITHM = "HS256"
 ISSUER = "gridpoints"
-EXCLUDE_FROM_AUTH = "exclude_from_auth"
-# Route option: the token is checked as everywhere, but the route reads its member (and
-# checks that they may still sign in) within its own first statement; `request.user` is a
-# `Caller`. For the busiest route, where that saves a round trip to the database.
-LOADS_OWN_PRINCIPAL = "loads_own_principal"
-# Route option: open to a member who signed in with a temporary password and has not yet
-# changed it (reading oneself, changing the password, signing out).
-ALLOWED_BEFORE_PASSWORD_CHANGE = "allowed_before_password_change"
 # A token's subject is a member's id, or `partner:<id>` for a partner unit's account.
 PARTNER_SUBJECT = "partner"
 
@@ -80,36 +75,53 @@ def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-async def _retrieve_principal(
-    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
-) -> Principal | Caller | None:
-    kind, _, number = token.sub.rpartition(":")
-    try:
-        account_id = int(number)
-    except ValueError:
-        return None
-    opt = connection.route_handler.opt
-    loads_own = opt.get(LOADS_OWN_PRINCIPAL)
-    session_id = session_of(token.jti)
-    if session_id is None:
-        return None  # a token that names no sign-in session
-    if kind == PARTNER_SUBJECT and not loads_own:
-        return await load_partner_principal(account_id, session_id)
-    if kind:
-        # Unknown kinds, and partner accounts on the scan routes (they do not check in).
-        return None
-    if loads_own:
-        return Caller(account_id, session_id)
-    principal = await load_principal(account_id, session_id)
-    needs_change = principal is not None and principal.must_change_password
-    if needs_change and not opt.get(ALLOWED_BEFORE_PASSWORD_CHANGE):
-        raise PasswordChangeRequired()
-    return principal
+# (account id, session id) -> the account's principal while it may act, else None.
+PrincipalLoader = Callable[[int, int], Awaitable[Principal | None]]
 
 
-def build_jwt_auth(settings: Settings) -> JWTAuth[Principal | Caller, Token]:
+class PrincipalLoaders(NamedTuple):
+    """Who a token's subject is: the domains that own the accounts load them (`create_app`
+    hands them over), so this module knows no kind of account beyond its subject's prefix."""
+
+    member: PrincipalLoader
+    partner: PrincipalLoader
+
+
+def _principal_retriever(loaders: PrincipalLoaders):
+    async def retrieve(
+        token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> Principal | Caller | None:
+        kind, _, number = token.sub.rpartition(":")
+        try:
+            account_id = int(number)
+        except ValueError:
+            return None
+        opt = connection.route_handler.opt
+        loads_own = opt.get(LOADS_OWN_PRINCIPAL)
+        session_id = session_of(token.jti)
+        if session_id is None:
+            return None  # a token that names no sign-in session
+        if kind == PARTNER_SUBJECT and not loads_own:
+            return await loaders.partner(account_id, session_id)
+        if kind:
+            # Unknown kinds, and partner accounts on the scan routes (they do not check in).
+            return None
+        if loads_own:
+            return Caller(account_id, session_id)
+        principal = await loaders.member(account_id, session_id)
+        needs_change = principal is not None and principal.must_change_password
+        if needs_change and not opt.get(ALLOWED_BEFORE_PASSWORD_CHANGE):
+            raise PasswordChangeRequired()
+        return principal
+
+    return retrieve
+
+
+def build_jwt_auth(
+    settings: Settings, loaders: PrincipalLoaders
+) -> JWTAuth[Principal | Caller, Token]:
     return JWTAuth[Principal | Caller, Token](
-        retrieve_user_handler=_retrieve_principal,
+        retrieve_user_handler=_principal_retriever(loaders),
         token_cls=CheckedToken,
         token_secret=settings.secret_key,
         algorithm=ALGORITHM,

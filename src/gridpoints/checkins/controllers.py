@@ -11,8 +11,8 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from gridpoints.auth.dependencies import Actor
 from gridpoints.auth.principal import Caller
-from gridpoints.auth.tokens import LOADS_OWN_PRINCIPAL
 from gridpoints.checkins import services
 from gridpoints.checkins.schemas import (
     BatchItemOut,
@@ -27,9 +27,10 @@ from gridpoints.checkins.schemas import (
 from gridpoints.clock import utcnow
 from gridpoints.errors import DomainError
 from gridpoints.schemas import Page
-from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems, replayed
 from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
+from gridpoints.web.route_options import LOADS_OWN_PRINCIPAL
 
 ReviewQuery = Annotated[
     Literal["accepted", "pending", "rejected"] | None, QueryParameter(required=False)

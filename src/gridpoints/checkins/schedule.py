@@ -1,6 +1,6 @@
 """The scheduled closing of check-ins left open hours after their activity ended.
 
-Run by arq's cron in `gridpoints worker`, or by a loop inside the embedded server. Safe to run
+Run every quarter of an hour (`gridpoints.wiring.periodic_work`). Safe to run
 anywhere and often: each check-in is closed in its own transaction, only while still open.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from gridpoints.auth.principal import Principal
 from gridpoints.checkins.services import close_stale
@@ -16,7 +15,6 @@ from gridpoints.clock import utcnow
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
-EVERY = timedelta(minutes=15)
 SCHEDULER = Principal.system("定时任务")
 
 
@@ -28,8 +26,3 @@ async def close_stale_checkins(settings: Settings) -> int:
     if closed:
         log.info("closed %d check-ins left open (no check-out)", closed)
     return closed
-
-
-async def close_stale_checkins_task(ctx: dict[str, Any]) -> int:
-    """The arq cron entry."""
-    return await close_stale_checkins(ctx["settings"])

@@ -16,7 +16,6 @@ from gridpoints.audit.services import Change, record
 from gridpoints.auth.access import Target, check, forbid_self_dealing, require, sees
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Caller, Principal
-from gridpoints.auth.services import load_principal
 from gridpoints.auth.sessions import PasswordChangeRequired
 from gridpoints.checkins import flags as rules
 from gridpoints.checkins import store
@@ -26,6 +25,7 @@ from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, DomainError, Forbidden, Invalid, Unauthenticated
 from gridpoints.events import services as events
+from gridpoints.members.account import load_principal
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
 from gridpoints.settings import Settings

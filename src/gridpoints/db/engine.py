@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
@@ -46,16 +47,18 @@ def _enable_wal(path: Path) -> None:
 
 
 def use_engine(engine: Engine) -> Engine:
-    """Bind every table of the platform to `engine` and remember it as current."""
+    """Bind every table of the platform to `engine` and remember it as current.
+
+    The tables are those of the apps in Piccolo's configuration module (`PICCOLO_CONF`, set
+    by the package to `gridpoints.piccolo_conf`), found the way Piccolo's own commands find
+    them; its `DB` becomes `engine` too, for the tables Piccolo's migrations make."""
     global _current
     from piccolo.apps.migrations.tables import Migration
 
-    from gridpoints.db import piccolo_conf
-    from gridpoints.db.piccolo_app import APP_CONFIG
-
-    for table in [*APP_CONFIG.table_classes, Migration]:
+    finder = Finder()
+    for table in [*finder.get_table_classes(), Migration]:
         table._meta.db = engine
-    piccolo_conf.DB = engine
+    finder.get_piccolo_conf_module().DB = engine  # type: ignore[union-attr]
     _current = engine
     return engine
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 from piccolo.engine.base import Engine
 
 from gridpoints.db.engine import use_engine
 
-PICCOLO_CONF_MODULE = "gridpoints.db.piccolo_conf"
-
 
 async def migrate(engine: Engine) -> None:
     """Run every migration not yet recorded in the database; a second run changes nothing."""
-    os.environ["PICCOLO_CONF"] = PICCOLO_CONF_MODULE
     use_engine(engine)
     from piccolo.apps.migrations.commands.forwards import run_forwards
 

@@ -18,6 +18,7 @@ import msgspec
 from gridpoints.audit.services import Change, record_many
 from gridpoints.auth.passwords import hash_password, verify_password
 from gridpoints.auth.principal import Principal
+from gridpoints.auth.roles import Role
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.demo import names
@@ -29,7 +30,7 @@ from gridpoints.members.tables import (
     RoleAssignment,
     UnitPairing,
 )
-from gridpoints.members.vocab import Category, RecordState, Role
+from gridpoints.members.vocab import Category, RecordState
 from gridpoints.org.queries import unit_ids_within
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.org.tables import OrgUnit

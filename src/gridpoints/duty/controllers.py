@@ -8,15 +8,16 @@ from typing import Annotated
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
-from gridpoints.auth.guards import FOR_PARTNER_CONTACTS
+from gridpoints.auth.dependencies import Actor
 from gridpoints.duty import services
 from gridpoints.duty.export import partner_workbook
 from gridpoints.duty.services import DutyReport
 from gridpoints.members.export import XLSX_MEDIA_TYPE
 from gridpoints.periods import parse_quarter
-from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, PeriodQuery
+from gridpoints.web.route_options import FOR_PARTNER_CONTACTS
 
 IdRequired = Annotated[int, QueryParameter(ge=1, le=2**31 - 1)]
 

@@ -6,9 +6,9 @@ from urllib.parse import quote
 
 from litestar import Controller, Response, get
 
+from gridpoints.auth.dependencies import Actor
 from gridpoints.jobs import services
 from gridpoints.jobs.schemas import JobOut
-from gridpoints.web.dependencies import Actor
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath
 

@@ -29,10 +29,10 @@ from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.jobs import liveness
+from gridpoints.jobs.context import ProgressListener
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.tables import Job, JobInput
 from gridpoints.jobs.vocab import JobStatus
-from gridpoints.periodic import Periodic
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -148,11 +148,6 @@ class InProcessQueue:
         await self.submit(job_id, attempt)
         return True
 
-    def sweep_schedule(self) -> Periodic:
-        """The embedded server's sweep, every `sweep_every` (workers have a cron for it)."""
-        every = sweep_every(self.settings)
-        return Periodic("job-sweep", lambda: resubmit_stale(self), every, first_after=every)
-
     async def wait_idle(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
@@ -166,6 +161,23 @@ class InProcessQueue:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks.values()), timeout=grace)
+
+
+class RunByCaller:
+    """A queue that hands nothing over: its caller runs the job itself, right away, with
+    `runner.run_job` (the command line, and tests that watch a run)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def submit(self, job_id: int, attempt: int = 0) -> None:
+        return None
+
+    async def hand_over_if_lost(self, job_id: int, attempt: int) -> bool:
+        return False
+
+    async def close(self) -> None:
+        return None
 
 
 async def open_queue(settings: Settings) -> JobQueue:
@@ -209,6 +221,29 @@ async def start_job(
             Change("job.start", "job", job_id, org_unit_id, after={"kind": kind, "params": params}),
         )
     await queue.submit(job_id)
+    return job_id
+
+
+async def run_here(
+    actor: Principal,
+    kind: str,
+    params: dict[str, Any],
+    settings: Settings,
+    *,
+    org_unit_id: int | None,
+    input_file: tuple[str, str, bytes] | None = None,
+    listener: ProgressListener | None = None,
+) -> int:
+    """Record a job and run it in this process at once (the command line); returns its id."""
+    job_id = await start_job(
+        RunByCaller(settings),
+        actor,
+        kind,
+        params,
+        org_unit_id=org_unit_id,
+        input_file=input_file,
+    )
+    await run_job(job_id, settings, listener=listener)
     return job_id
 
 

@@ -12,7 +12,6 @@ import logging
 import msgspec
 
 from gridpoints.auth.principal import Principal
-from gridpoints.auth.services import acting_member
 from gridpoints.jobs import liveness
 from gridpoints.jobs.context import (
     JobAlreadyFinished,
@@ -21,7 +20,7 @@ from gridpoints.jobs.context import (
     ProgressListener,
     finish,
 )
-from gridpoints.jobs.registry import handler_for
+from gridpoints.jobs.registry import acting_member, handler_for
 from gridpoints.jobs.tables import Job
 from gridpoints.jobs.vocab import FINISHED, JobStatus
 from gridpoints.settings import Settings

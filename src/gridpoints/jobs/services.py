@@ -12,8 +12,8 @@ from gridpoints.auth.principal import Principal
 from gridpoints.errors import NotFound
 from gridpoints.jobs.schemas import JobOut
 from gridpoints.jobs.tables import Job, JobOutput
-from gridpoints.org.paths import ROOT_SCOPE
 from gridpoints.org.tables import OrgUnit
+from gridpoints.unit_paths import ROOT_SCOPE
 
 VIEW_JOBS = Capability.VIEW_JOBS
 

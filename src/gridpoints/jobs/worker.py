@@ -11,32 +11,21 @@ deployments sharing one Redis never take each other's rounds.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker, func
 
-from gridpoints.audit.checkpoints import audit_checkpoint_task
-from gridpoints.checkins.schedule import close_stale_checkins_task
 from gridpoints.db import engine as db_engine
-from gridpoints.jobs.dispatch import (
-    ARQ_FUNCTION,
-    ArqQueue,
-    queue_name,
-    resubmit_stale,
-    sweep_every,
-)
+from gridpoints.jobs.dispatch import ARQ_FUNCTION, ArqQueue, JobQueue, queue_name, resubmit_stale
 from gridpoints.jobs.runner import run_job
-from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.points.schedule import (
-    ScoringWindow,
-    close_previous_quarter_task,
-    score_pending_task,
-)
+from gridpoints.jobs.schedule import Scheduled
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
+Runtime = TypeVar("Runtime")
 
 
 async def run_job_task(ctx: dict[str, Any], job_id: int) -> str | None:
@@ -44,36 +33,41 @@ async def run_job_task(ctx: dict[str, Any], job_id: int) -> str | None:
     return status.value if status else None
 
 
-async def _startup(ctx: dict[str, Any]) -> None:
-    settings: Settings = ctx["settings"]
-    # A broken rule set stops the worker, naming every problem (RuleSetsInvalid).
-    ctx["rulesets"] = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
-    ctx["scoring_window"] = ScoringWindow()
-    engine = db_engine.use_engine(db_engine.make_engine(settings))
-    await db_engine.start(engine, settings)
-    ctx["engine"] = engine
-    # Jobs queued while no worker (or Redis) was up, lost from Redis, or whose worker died.
-    ctx["job_queue"] = ArqQueue(ctx["redis"], settings)
-    await resubmit_stale(ctx["job_queue"])
-
-
-async def sweep_jobs_task(ctx: dict[str, Any]) -> int:
-    """The arq cron entry of the sweep (see `dispatch.resubmit_stale`)."""
-    return await resubmit_stale(ctx["job_queue"])
-
-
 async def _shutdown(ctx: dict[str, Any]) -> None:
     if "engine" in ctx:
         await db_engine.stop(ctx["engine"])
 
 
-def build_worker(settings: Settings, **overrides: Any) -> Worker:
+def _cron_round(entry: Scheduled[Any]) -> Callable[[dict[str, Any]], Any]:
+    async def run(ctx: dict[str, Any]) -> object:
+        return await entry.run(ctx["runtime"])
+
+    run.__qualname__ = run.__name__ = entry.name
+    return run
+
+
+def build_worker(
+    settings: Settings,
+    schedule: Sequence[Scheduled[Runtime]],
+    open_runtime: Callable[[Settings, JobQueue], Runtime],
+    **overrides: Any,
+) -> Worker:
+    """A worker that runs every job and the periodic work of `schedule`; `open_runtime` makes,
+    at start-up, what the rounds are given (it may refuse to start: a broken rule set)."""
     if not settings.redis_url:
         raise RuntimeError(
             "REDIS_URL is not set: without Redis, jobs run inside `gridpoints serve`"
         )
     queue = queue_name(settings)
-    sweep_seconds = int(sweep_every(settings).total_seconds())
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        engine = db_engine.use_engine(db_engine.make_engine(settings))
+        await db_engine.start(engine, settings)
+        ctx["engine"] = engine
+        job_queue = ArqQueue(ctx["redis"], settings)
+        ctx["runtime"] = open_runtime(settings, job_queue)
+        # Jobs queued while no worker (or Redis) was up, lost from Redis, or whose worker died.
+        await resubmit_stale(job_queue)
 
     def scheduled(task: Any, name: str, **when: Any) -> Any:
         # `unique`: one run per tick across workers, by an arq id made of the name and the
@@ -87,12 +81,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         # No timeout of their own: arq waits the longest function timeout before re-running
         # a crashed one, so a longer one here would delay every retry.
         "cron_jobs": [
-            scheduled(sweep_jobs_task, "sweep_jobs", second=set(range(0, 60, sweep_seconds))),
-            scheduled(close_stale_checkins_task, "close_stale_checkins", minute={0, 15, 30, 45}),
-            # Every minute; scoring is idempotent, so a run on two workers is harmless.
-            scheduled(score_pending_task, "score_pending", second=0),
-            scheduled(close_previous_quarter_task, "close_previous_quarter", hour={1}, minute={5}),
-            scheduled(audit_checkpoint_task, "audit_checkpoint", hour={2}, minute={10}),
+            scheduled(_cron_round(entry), entry.name, **entry.at.as_cron()) for entry in schedule
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": queue,
@@ -102,7 +91,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "job_timeout": settings.job_timeout_seconds + 60,
         "max_tries": 5,
         "keep_result": 3600,
-        "on_startup": _startup,
+        "on_startup": startup,
         "on_shutdown": _shutdown,
         "ctx": {"settings": settings},
     }

@@ -11,6 +11,8 @@ from litestar.datastructures import UploadFile
 from litestar.params import JSONBody, MultipartBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from gridpoints.auth.dependencies import Actor
+from gridpoints.jobs.dependencies import Queue
 from gridpoints.jobs.schemas import JobStarted
 from gridpoints.members import registration, services
 from gridpoints.members.export import XLSX_MEDIA_TYPE, exported_members, members_workbook
@@ -33,7 +35,7 @@ from gridpoints.members.schemas import (
 )
 from gridpoints.members.vocab import Category
 from gridpoints.schemas import Id, Page
-from gridpoints.web.dependencies import Actor, AppSettings, Queue
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, IdQuery, Limit, Offset, TextQuery
 

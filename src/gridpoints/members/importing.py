@@ -28,8 +28,8 @@ from xml.parsers import expat
 
 import msgspec
 
-from gridpoints.members.phones import BadPhone, normalise_phone
 from gridpoints.members.vocab import CATEGORY_LABELS, Category, parse_category
+from gridpoints.phones import BadPhone, normalise_phone
 
 # column key -> headers accepted for it
 HEADERS: dict[str, tuple[str, ...]] = {

@@ -31,10 +31,10 @@ from gridpoints.members.importing import (
 )
 from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit
 from gridpoints.members.vocab import Category, RecordState
-from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
 from gridpoints.org.services import unit_row
 from gridpoints.org.tables import OrgUnit
+from gridpoints.unit_paths import ancestor_ids
 
 KIND = "members.import"
 _CHUNK = 500

@@ -8,10 +8,10 @@ from typing import Any
 from gridpoints.auth.access import Target, check, check_member_change
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal, RoleGrant
-from gridpoints.members.phones import mask_phone
+from gridpoints.auth.roles import Role
 from gridpoints.members.schemas import MemberOut
 from gridpoints.members.tables import Member, RoleAssignment
-from gridpoints.members.vocab import Role
+from gridpoints.phones import mask_phone
 
 WHAT = "成员"
 

@@ -24,7 +24,6 @@ from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Invalid, NotFound
 from gridpoints.members.lookup import find_member
-from gridpoints.members.phones import mask_phone, parse_phone
 from gridpoints.members.schemas import (
     PairingIn,
     PairingOut,
@@ -35,11 +34,12 @@ from gridpoints.members.schemas import (
 )
 from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit, UnitPairing
 from gridpoints.members.vocab import Category, RecordState
-from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
 from gridpoints.org.services import community_of, find_unit
+from gridpoints.phones import mask_phone, parse_phone
 from gridpoints.schemas import Page
 from gridpoints.settings import Settings
+from gridpoints.unit_paths import ancestor_ids
 
 PARTNER = "报到单位"
 PAIRING = "共建协议"

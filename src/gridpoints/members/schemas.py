@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
-from gridpoints.members.vocab import Category, MemberStatus, PartnerKind, RecordState, Role
+from gridpoints.auth.roles import Role
+from gridpoints.members.vocab import Category, MemberStatus, PartnerKind, RecordState
 from gridpoints.schemas import VISIBLE, Day, Id
 
 PersonName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=50)]
@@ -137,3 +138,23 @@ class ImportStarted(msgspec.Struct):
 
 class EndIn(msgspec.Struct, forbid_unknown_fields=True):
     ended_on: Day
+
+
+class MeOut(MemberDetail, kw_only=True):
+    # Names from the top of the tree down to the member's home unit.
+    org_unit_path: list[str]
+    # Signed in with a temporary password: it must be changed before anything else.
+    password_change_required: bool = False
+
+
+class LoginOut(msgspec.Struct):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+    member: MeOut
+    password_change_required: bool = False
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    new_password: Password

@@ -27,7 +27,6 @@ from gridpoints.members.lookup import (
     member_row,
     present,
 )
-from gridpoints.members.phones import parse_phone
 from gridpoints.members.schemas import (
     MemberCreate,
     MemberDetail,
@@ -40,6 +39,7 @@ from gridpoints.members.tables import Member, RoleAssignment
 from gridpoints.members.vocab import Category, MemberStatus
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
+from gridpoints.phones import parse_phone
 from gridpoints.schemas import Page
 from gridpoints.settings import Settings
 
@@ -258,7 +258,7 @@ async def update_member(
 async def set_password(actor: Principal, member_id: int, password: str) -> None:
     """A manager sets a temporary password for a member they cover (`changeable_member`):
     the member must change it at their next sign-in. One's own password is changed with the
-    current one (`auth.services.change_own_password`), never here."""
+    current one (`members.account.change_own_password`), never here."""
     async with writing():
         row = await changeable_member(actor, member_id)
     await asyncio.to_thread(check_new_password, password, phone=row["phone"], name=row["name"])

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody
 
+from gridpoints.auth.dependencies import Actor
 from gridpoints.org import services
-from gridpoints.org.schemas import OrgTreeNode, OrgUnitCreate, OrgUnitOut
+from gridpoints.org.schemas import OrgUnitCreate, OrgUnitOut
 from gridpoints.schemas import Page
-from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, IdQuery, LevelQuery, Limit, Offset, TextQuery
-
-Depth = Annotated[int, QueryParameter(ge=0, le=services.MAX_TREE_DEPTH)]
 
 
 class OrgUnitController(Controller):
@@ -56,12 +53,3 @@ class OrgUnitController(Controller):
     )
     async def get_unit(self, actor: Actor, unit_id: IdPath) -> OrgUnitOut:
         return await services.get_unit(actor, unit_id)
-
-    @get(
-        "/{unit_id:int}/tree",
-        operation_id="getOrgUnitTree",
-        summary="The unit and everything below it, with member counts",
-        responses=problems(400, 404),
-    )
-    async def get_tree(self, actor: Actor, unit_id: IdPath, depth: Depth = 3) -> OrgTreeNode:
-        return await services.subtree(actor, unit_id, depth)

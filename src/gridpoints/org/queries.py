@@ -10,8 +10,8 @@ from piccolo.columns import Column
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.methods.select import Select
 
-from gridpoints.org.paths import subtree_bounds
 from gridpoints.org.tables import OrgUnit
+from gridpoints.unit_paths import subtree_bounds
 
 
 def within(path_column: Column, scopes: list[str]):

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import msgspec
-from piccolo.query.functions.aggregate import Count
 
 from gridpoints.audit.services import Change, record, record_many
 from gridpoints.auth.access import Target, check, require
@@ -16,13 +15,12 @@ from gridpoints.clock import utcnow
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Invalid
-from gridpoints.members.tables import Member
-from gridpoints.org.paths import ROOT_SCOPE, ancestor_ids, child_path
-from gridpoints.org.queries import unit_ids_within, within
-from gridpoints.org.schemas import OrgTreeNode, OrgUnitCreate, OrgUnitOut
+from gridpoints.org.queries import within
+from gridpoints.org.schemas import OrgUnitCreate, OrgUnitOut
 from gridpoints.org.tables import OrgUnit
 from gridpoints.schemas import Page
 from gridpoints.settings import Settings
+from gridpoints.unit_paths import ROOT_SCOPE, ancestor_ids, child_path
 
 WHAT = "网格单位"
 # New units get their parent's path plus their own id, in one statement.
@@ -32,7 +30,6 @@ SET path = (SELECT p.path FROM org_unit p WHERE p.id = org_unit.parent)
            || CAST(org_unit.id AS VARCHAR(20)) || '/'
 WHERE org_unit.path LIKE 'pending-%'
 """
-MAX_TREE_DEPTH = 12
 
 
 async def unit_row(unit_id: int) -> dict[str, Any] | None:
@@ -126,45 +123,6 @@ def _code_taken() -> Conflict:
         code="code_taken",
         problems=[FieldProblem(field="code", detail="该编码已被使用")],
     )
-
-
-async def subtree(actor: Principal, unit_id: int, depth: int) -> OrgTreeNode:
-    """The unit and everything below it (down to `depth` levels), with member counts."""
-    root = await find_unit(actor, unit_id)
-    rows = (
-        await OrgUnit.select(
-            OrgUnit.id,
-            OrgUnit.parent,
-            OrgUnit.name,
-            OrgUnit.code,
-            OrgUnit.level,
-            OrgUnit.level_name,
-        )
-        .where(within(OrgUnit.path, [root["path"]]) & (OrgUnit.level <= root["level"] + depth))
-        .order_by(OrgUnit.path)
-    )
-    counts = {
-        row["org_unit"]: row["count"]
-        for row in await Member.select(Member.org_unit, Count(alias="count"))
-        .where(Member.org_unit.is_in(unit_ids_within([root["path"]])))
-        .group_by(Member.org_unit)
-    }
-    nodes = {
-        row["id"]: OrgTreeNode(
-            id=row["id"],
-            name=row["name"],
-            code=row["code"],
-            level=row["level"],
-            level_name=row["level_name"],
-            member_count=counts.get(row["id"], 0),
-            children=[],
-        )
-        for row in rows
-    }
-    for row in rows:
-        if row["id"] != root["id"] and row["parent"] in nodes:
-            nodes[row["parent"]].children.append(nodes[row["id"]])
-    return nodes[root["id"]]
 
 
 async def community_of(path: str, settings: Settings) -> dict[str, Any] | None:

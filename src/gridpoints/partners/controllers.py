@@ -5,13 +5,14 @@ from __future__ import annotations
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 
+from gridpoints.auth.dependencies import Actor, Limiter, Tokens
 from gridpoints.auth.schemas import LoginIn
-from gridpoints.auth.tokens import EXCLUDE_FROM_AUTH
 from gridpoints.partners import services
 from gridpoints.partners.schemas import PartnerAccountIn, PartnerAccountOut, PartnerLoginOut
-from gridpoints.web.dependencies import Actor, ClientAddress, Limiter, Tokens
+from gridpoints.web.dependencies import ClientAddress
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath
+from gridpoints.web.route_options import EXCLUDE_FROM_AUTH
 
 
 class PartnerAccountController(Controller):

@@ -18,14 +18,13 @@ from gridpoints.auth.passwords import check_new_password, hash_password
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.auth.ratelimit import LoginLimiter
-from gridpoints.auth.services import BadCredentials, authenticate
 from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions, open_session
+from gridpoints.auth.sign_in import BadCredentials, authenticate
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.errors import is_unique_violation
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, Invalid, NotFound
-from gridpoints.members.phones import mask_phone, parse_phone
 from gridpoints.members.registration import find_partner
 from gridpoints.partners.schemas import (
     PartnerAccountIn,
@@ -34,6 +33,7 @@ from gridpoints.partners.schemas import (
     PartnerSelf,
 )
 from gridpoints.partners.tables import PartnerAccount
+from gridpoints.phones import mask_phone, parse_phone
 
 if TYPE_CHECKING:
     from gridpoints.auth.schemas import LoginIn

@@ -9,11 +9,11 @@ from gridpoints.auth.principal import Principal
 from gridpoints.clock import zone
 from gridpoints.db import sql
 from gridpoints.members.vocab import MemberStatus
-from gridpoints.org.paths import subtree_bounds
 from gridpoints.org.services import find_unit
 from gridpoints.periods import Quarter
 from gridpoints.points.schemas import Bucket, LeaderboardOut, LeaderOut
 from gridpoints.settings import Settings
+from gridpoints.unit_paths import subtree_bounds
 
 _LEADERS = """
 SELECT member_id, name, total, rank() OVER (ORDER BY total DESC) AS place, count(*) OVER () AS n

@@ -21,9 +21,9 @@ from decimal import Decimal
 from typing import Any
 
 from gridpoints.clock import zone
-from gridpoints.org.paths import ROOT_SCOPE, covers, subtree_bounds
 from gridpoints.periods import Quarter
 from gridpoints.points.rules import CAPPED, Rule, RuleSet
+from gridpoints.unit_paths import ROOT_SCOPE, covers, subtree_bounds
 
 # Amounts in hundredths; an hour is 60 minutes: points = num / (100 * 100 * 60).
 _SCALE = 100

@@ -9,7 +9,9 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from gridpoints.auth.dependencies import Actor
 from gridpoints.clock import local_today
+from gridpoints.jobs.dependencies import Queue
 from gridpoints.jobs.schemas import JobStarted
 from gridpoints.periods import parse_quarter
 from gridpoints.points import adjustments, boards, reading
@@ -26,7 +28,7 @@ from gridpoints.points.schemas import (
     RuleOut,
     RuleSetOut,
 )
-from gridpoints.web.dependencies import Actor, AppSettings, Queue
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems, replayed
 from gridpoints.web.params import IdPath, Limit, PeriodQuery
 

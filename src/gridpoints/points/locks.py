@@ -15,9 +15,9 @@ from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict
-from gridpoints.org.paths import covers
 from gridpoints.periods import Quarter
 from gridpoints.points.engine import scoring_turn
+from gridpoints.unit_paths import covers
 
 _INSERT = """
 INSERT INTO points_period_lock (key, period, org_unit, reason, locked_by, locked_at)

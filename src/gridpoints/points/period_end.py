@@ -16,12 +16,12 @@ from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.transactions import writing
 from gridpoints.members.vocab import MemberStatus
-from gridpoints.org.paths import ROOT_SCOPE, covers, subtree_bounds
 from gridpoints.periods import Quarter
 from gridpoints.points.bulk import Fragment
 from gridpoints.points.engine import scope_paths, scoring_turn
 from gridpoints.points.rules import Rule, RuleSet
 from gridpoints.settings import Settings
+from gridpoints.unit_paths import ROOT_SCOPE, covers, subtree_bounds
 
 # Service that counts as "served this quarter": a verified check-in or service not revoked.
 _SERVED = """

@@ -10,10 +10,10 @@ from gridpoints.auth.principal import Principal
 from gridpoints.db import sql
 from gridpoints.members.lookup import find_member
 from gridpoints.members.vocab import MemberStatus
-from gridpoints.org.paths import ancestor_ids, subtree_bounds
 from gridpoints.periods import Quarter
 from gridpoints.points.schemas import EntryOut, MemberPointsOut
 from gridpoints.settings import Settings
+from gridpoints.unit_paths import ancestor_ids, subtree_bounds
 
 _ENTRIES = """
 SELECT id, amount, kind, label, occurred_at, category, rule_set, rule_set_version, rule,

@@ -15,7 +15,6 @@ from typing import Any
 
 from gridpoints.db import sql
 from gridpoints.jobs.context import JobContext, JobFailed
-from gridpoints.org.paths import subtree_bounds
 from gridpoints.org.services import unit_row
 from gridpoints.periods import Quarter, parse_quarter
 from gridpoints.points.bulk import Fragment, every_rule
@@ -24,6 +23,7 @@ from gridpoints.points.period_end import period_end_rules
 from gridpoints.points.rulefiles import RuleSetsInvalid, load_rulesets
 from gridpoints.points.rules import RuleSet
 from gridpoints.settings import Settings
+from gridpoints.unit_paths import subtree_bounds
 
 _MEMBERS = (
     "SELECT sm.id FROM member sm JOIN org_unit so ON so.id = sm.org_unit"

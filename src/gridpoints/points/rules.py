@@ -16,7 +16,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from gridpoints.members.vocab import Category, Role
+from gridpoints.auth.roles import Role
+from gridpoints.members.vocab import Category
 
 # What a rule scores: a verified fact, or a member's quarter when it closes.
 EVENT_KINDS = ("checkin", "service", "wish", "period_end")

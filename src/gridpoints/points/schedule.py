@@ -1,11 +1,11 @@
-"""When verified events are scored: by arq's cron in `gridpoints worker` every minute, or by a
-loop inside the embedded server. Safe anywhere and often: each event is scored once whoever
-gets to it first (see `points.engine`)."""
+"""Scoring on a timer: what is pending, often, and the quarter that has ended, daily (the
+cadence is `gridpoints.wiring.periodic_work`). Safe anywhere and often: each event is scored
+once whoever gets to it first (see `points.engine`)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from gridpoints.clock import local_today, utcnow
@@ -17,7 +17,6 @@ from gridpoints.points.rules import RuleSet
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
-EMBEDDED_EVERY = timedelta(seconds=15)
 
 
 class ScoringWindow:
@@ -39,12 +38,6 @@ class ScoringWindow:
         scored = await score_pending(rulesets, settings, recorded_since=since)
         self._last_start = start
         return scored
-
-
-async def score_pending_task(ctx: dict[str, Any]) -> int:
-    """The arq cron entry (arq copies `ctx` for each run; the window it holds is shared)."""
-    window: ScoringWindow = ctx["scoring_window"]
-    return await window.score(ctx["rulesets"], ctx["settings"])
 
 
 def previous_quarter(settings: Settings) -> Quarter:
@@ -73,28 +66,3 @@ async def close_previous_quarter(settings: Settings, rulesets: list[RuleSet]) ->
 def _instant(value: Any) -> datetime:
     # An aggregate loses its column type on SQLite and comes back as text.
     return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-async def close_previous_quarter_task(ctx: dict[str, Any]) -> int:
-    """The arq cron entry (daily: the first run after a quarter ends closes it)."""
-    return await close_previous_quarter(ctx["settings"], ctx["rulesets"])
-
-
-class ScoringRounds:
-    """The embedded server's scoring round (see `periodic.Periodic`): score what is pending,
-    and once a day close the quarter that has ended."""
-
-    def __init__(self, settings: Settings, rulesets: list[RuleSet]) -> None:
-        self._settings = settings
-        self._rulesets = rulesets
-        self._closed_on: date | None = None
-        self._window = ScoringWindow()
-
-    async def __call__(self) -> None:
-        scored = await self._window.score(self._rulesets, self._settings)
-        if scored:
-            log.info("scored %d verified events", scored)
-        today = local_today(self._settings.timezone)
-        if self._closed_on != today:
-            await close_previous_quarter(self._settings, self._rulesets)
-            self._closed_on = today

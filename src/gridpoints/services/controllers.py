@@ -11,11 +11,12 @@ from litestar.params import JSONBody, MultipartBody, QueryParameter
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from gridpoints.auth.dependencies import Actor
 from gridpoints.schemas import Page
 from gridpoints.services import services
 from gridpoints.services.photos import MEDIA_TYPES
 from gridpoints.services.schemas import RejectIn, ServiceRecordIn, ServiceRecordOut
-from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, Limit, Offset
 

@@ -8,8 +8,8 @@ from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from redis.asyncio import Redis
 
-from gridpoints.auth.tokens import EXCLUDE_FROM_AUTH
-from gridpoints.org.tables import OrgUnit
+from gridpoints.db import sql
+from gridpoints.web.route_options import EXCLUDE_FROM_AUTH
 
 
 class Health(msgspec.Struct):
@@ -37,7 +37,7 @@ class HealthController(Controller):
     async def readyz(self, state: State) -> Response[Health]:
         checks: dict[str, str] = {}
         try:
-            await OrgUnit.raw("SELECT 1")
+            await sql.fetch_one("SELECT 1")
             checks["database"] = "ok"
         except Exception as exc:  # any failure means not ready
             checks["database"] = f"error: {type(exc).__name__}"

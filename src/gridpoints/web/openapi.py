@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin
 
-from gridpoints.web.problems import PROBLEM_MEDIA_TYPE, Problem
+from gridpoints.web.problems import PROBLEM_MEDIA_TYPE, ProblemDetails
 
 _DESCRIPTIONS = {
     400: "Bad input; `errors` names each bad field",
@@ -22,7 +22,9 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """Declare the problem+json responses a route may give (401 is always possible)."""
     return {
         status: ResponseSpec(
-            data_container=Problem, description=_DESCRIPTIONS[status], media_type=PROBLEM_MEDIA_TYPE
+            data_container=ProblemDetails,
+            description=_DESCRIPTIONS[status],
+            media_type=PROBLEM_MEDIA_TYPE,
         )
         for status in sorted({401, *statuses})
     }

@@ -36,7 +36,7 @@ _STATUS_CODES = {
 }
 
 
-class Problem(msgspec.Struct, omit_defaults=True):
+class ProblemDetails(msgspec.Struct, omit_defaults=True):
     """An error response body."""
 
     status: int
@@ -58,7 +58,7 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> Response[bytes]:
     title, default_code, default_detail = _STATUS_CODES.get(status, ("Error", "error", "请求失败"))
-    body = Problem(
+    body = ProblemDetails(
         status=status,
         title=title,
         detail=detail or default_detail,

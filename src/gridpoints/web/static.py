@@ -8,8 +8,8 @@ from litestar.file_system import BaseLocalFileSystem
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from gridpoints.auth.tokens import EXCLUDE_FROM_AUTH
-from gridpoints.paths import resource_dir
+from gridpoints.resources import resource_dir
+from gridpoints.web.route_options import EXCLUDE_FROM_AUTH
 
 
 class PageFiles(BaseLocalFileSystem):

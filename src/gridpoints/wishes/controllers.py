@@ -8,8 +8,9 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from gridpoints.auth.dependencies import Actor
 from gridpoints.schemas import Page
-from gridpoints.web.dependencies import Actor, AppSettings
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, Limit, Offset
 from gridpoints.wishes import services

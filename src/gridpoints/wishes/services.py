@@ -15,10 +15,10 @@ from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, Forbidden, Invalid
 from gridpoints.events import services as events
-from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
 from gridpoints.settings import Settings
+from gridpoints.unit_paths import ancestor_ids
 from gridpoints.wishes.schemas import WishIn, WishOut
 from gridpoints.wishes.tables import Wish
 

@@ -1,5 +1,5 @@
-"""Materialised paths of the grid tree (`/1/7/42/`: the ids from the root down, each followed
-by a slash). A unit lies below another when its path starts with the other's path."""
+"""Materialised paths of org units in the grid tree (`/1/7/42/`: the ids from the root down,
+each followed by a slash). A unit lies below another when its path starts with the other's path."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from gridpoints.periodic import Periodic
+from gridpoints.jobs.periodic import Periodic
 
 
 async def test_a_stop_lets_the_round_in_progress_finish():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from litestar import Controller, get
 
-from gridpoints.audit import services
-from gridpoints.audit.schemas import AuditEntryOut
-from gridpoints.web.dependencies import Actor
+from gridpoints.audit_log import services
+from gridpoints.audit_log.schemas import AuditEntryOut
+from gridpoints.auth.dependencies import Actor
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdQuery, Limit, TextQuery
 

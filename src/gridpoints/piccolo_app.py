@@ -18,8 +18,8 @@ from gridpoints.members.tables import (
 )
 from gridpoints.org.tables import OrgUnit
 from gridpoints.partners.tables import PartnerAccount
-from gridpoints.paths import resource_dir
 from gridpoints.points.tables import PeriodLock, PointsEntry, ScoredEvent
+from gridpoints.resources import resource_dir
 from gridpoints.services.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 

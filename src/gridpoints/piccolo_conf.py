@@ -1,4 +1,4 @@
-"""Piccolo's configuration module (`PICCOLO_CONF=gridpoints.db.piccolo_conf`).
+"""Piccolo's configuration module (`PICCOLO_CONF=gridpoints.piccolo_conf`, set by the package).
 
 Piccolo's migration runner reads `DB` and `APP_REGISTRY` from here. The platform's commands
 set `DB` through `gridpoints.db.engine.use_engine`; Piccolo's own command line (used when
@@ -11,7 +11,7 @@ from typing import Any
 
 from piccolo.conf.apps import AppRegistry
 
-APP_REGISTRY = AppRegistry(apps=["gridpoints.db.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["gridpoints.piccolo_app"])
 
 
 def __getattr__(name: str) -> Any:

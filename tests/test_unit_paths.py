@@ -1,6 +1,6 @@
 """Materialised-path arithmetic of the grid tree."""
 
-from gridpoints.org.paths import ancestor_ids, child_path, covers, minimal_scopes, subtree_bounds
+from gridpoints.unit_paths import ancestor_ids, child_path, covers, minimal_scopes, subtree_bounds
 
 
 def test_child_paths_extend_the_parent_path():

@@ -1,0 +1,1 @@
+"""The audit log as people read it, within their grids (the log itself: `audit`)."""
