@@ -63,12 +63,6 @@ def make_token(platform_secret: str, activity_secret: str, activity_id: int, slo
     return f"{activity_id}.{slot}.{signature}"
 
 
-def token_activity(token: str) -> int | None:
-    """The activity a token names (unverified), to find the key to check it with."""
-    head = token.split(".", 1)[0]
-    return int(head) if head.isdigit() else None
-
-
 def check_token(
     token: str,
     *,

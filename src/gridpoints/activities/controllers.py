@@ -33,10 +33,9 @@ class ActivityController(Controller):
     async def list_activities(
         self, actor: Actor, org_unit_id: IdQuery = None, limit: Limit = 50, offset: Offset = 0
     ) -> Page[ActivityOut]:
-        items, total = await services.list_activities(
+        return await services.list_activities(
             actor, org_unit_id=org_unit_id, limit=limit, offset=offset
         )
-        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @post(
         "",

@@ -22,6 +22,7 @@ from gridpoints.errors import FieldProblem, Invalid, NotFound
 from gridpoints.members.tables import Member
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
+from gridpoints.schemas import Page
 from gridpoints.settings import Settings
 from gridpoints.unit_paths import ancestor_ids
 
@@ -179,7 +180,7 @@ async def update_activity(
 
 async def list_activities(
     actor: Principal, *, org_unit_id: int | None, limit: int, offset: int
-) -> tuple[list[ActivityOut], int]:
+) -> Page[ActivityOut]:
     """Activities in the caller's grids and those the caller may join, soonest last."""
     if org_unit_id is not None:
         condition = within(
@@ -199,7 +200,7 @@ async def list_activities(
         .offset(offset)
     )
     total = await Activity.count().where(condition)
-    return [present(actor, r) for r in rows], total
+    return Page(items=[present(actor, r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 async def get_activity(actor: Principal, activity_id: int) -> ActivityOut:
