@@ -20,7 +20,7 @@ from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import local_today, utcnow
 from gridpoints.db.engine import is_postgres
-from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.errors import unique_or
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Invalid, NotFound
 from gridpoints.members.lookup import find_member
@@ -169,12 +169,8 @@ async def create_partner(actor: Principal, data: PartnerUnitIn) -> PartnerUnitOu
             "org_unit": unit["id"],
             "created_at": utcnow(),
         }
-        try:
+        with unique_or(_name_taken):
             inserted = await PartnerUnit.insert(PartnerUnit(**values)).returning(PartnerUnit.id)
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise _name_taken() from exc
-            raise
         partner_id = inserted[0]["id"]
         await record(
             actor,
@@ -262,13 +258,9 @@ async def create_pairing(
             "state": RecordState.ACTIVE.value,
             "created_at": utcnow(),
         }
-        try:
+        # A concurrent pairing may get in between the check and the insert.
+        with unique_or(_pairing_taken):
             inserted = await UnitPairing.insert(UnitPairing(**values)).returning(UnitPairing.id)
-        except Exception as exc:
-            # A concurrent pairing got in between the check and the insert.
-            if is_unique_violation(exc):
-                raise _pairing_taken() from exc
-            raise
         pairing_id = inserted[0]["id"]
         await record(
             actor,
@@ -395,15 +387,11 @@ async def register_member(
         "state": RecordState.ACTIVE.value,
         "created_at": utcnow(),
     }
-    try:
+    # A concurrent report may get in between the check and the insert.
+    with unique_or(_registration_taken):
         inserted = await MemberRegistration.insert(MemberRegistration(**values)).returning(
             MemberRegistration.id
         )
-    except Exception as exc:
-        # A concurrent report got in between the check and the insert.
-        if is_unique_violation(exc):
-            raise _registration_taken() from exc
-        raise
     registration_id = inserted[0]["id"]
     await record(
         actor,

@@ -16,7 +16,7 @@ from gridpoints.auth.principal import Principal, RoleGrant
 from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions
 from gridpoints.clock import local_today, utcnow
 from gridpoints.db.engine import is_postgres
-from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.errors import unique_or
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from gridpoints.members import registration
@@ -174,12 +174,8 @@ async def create_member(actor: Principal, data: MemberCreate, settings: Settings
             "created_at": now,
             "updated_at": now,
         }
-        try:
+        with unique_or(phone_taken):
             inserted = await Member.insert(Member(**values)).returning(Member.id)
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise phone_taken() from exc
-            raise
         member_id = inserted[0]["id"]
         await record(
             actor,
@@ -228,12 +224,8 @@ async def update_member(
             raise phone_taken()
         before = _audited(row)
         values["updated_at"] = utcnow()
-        try:
+        with unique_or(phone_taken):
             await Member.update(values).where(Member.id == member_id)
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise phone_taken() from exc
-            raise
         updated = await member_row(member_id)
         assert updated is not None
         await record(
@@ -311,7 +303,8 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
         )
         if exists:
             raise _role_taken()
-        try:
+        # A concurrent grant of the same role may get in between the check and the insert.
+        with unique_or(_role_taken):
             inserted = await RoleAssignment.insert(
                 RoleAssignment(
                     member=member_id,
@@ -321,11 +314,6 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
                     created_at=utcnow(),
                 )
             ).returning(RoleAssignment.id)
-        except Exception as exc:
-            # A concurrent grant of the same role got in between the check and the insert.
-            if is_unique_violation(exc):
-                raise _role_taken() from exc
-            raise
         role_id = inserted[0]["id"]
         await record(
             actor,

@@ -22,7 +22,7 @@ from gridpoints.auth.services import BadCredentials, authenticate
 from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions, open_session
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
-from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.errors import unique_or
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, Invalid, NotFound
 from gridpoints.members.phones import mask_phone, parse_phone
@@ -104,14 +104,10 @@ async def create_account(
             "status": ACTIVE,
             "created_at": utcnow(),
         }
-        try:
+        with unique_or(_phone_taken):
             inserted = await PartnerAccount.insert(PartnerAccount(**values)).returning(
                 PartnerAccount.id
             )
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise Conflict("该手机号已有共建单位账号", code="phone_taken") from exc
-            raise
         account_id = inserted[0]["id"]
         await record(
             actor,
@@ -124,6 +120,10 @@ async def create_account(
             ),
         )
     return _present({**values, "id": account_id})
+
+
+def _phone_taken() -> Conflict:
+    return Conflict("该手机号已有共建单位账号", code="phone_taken")
 
 
 async def list_accounts(actor: Principal, partner_id: int) -> list[PartnerAccountOut]:
