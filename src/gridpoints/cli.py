@@ -215,7 +215,7 @@ def import_members(file: Path, org_unit: str) -> None:
         from gridpoints.jobs.dispatch import start_job
         from gridpoints.jobs.runner import run_job
         from gridpoints.jobs.services import get_job
-        from gridpoints.members.jobs import KIND
+        from gridpoints.members.roster_import.job import KIND
 
         unit = await _find_unit(org_unit)
         actor = Principal.system("cli")

@@ -13,7 +13,7 @@ Handler = Callable[[JobContext], Awaitable[Any]]
 
 # kind -> "module:function", imported when first run so the registry has no import cycles.
 HANDLERS: dict[str, str] = {
-    "members.import": "gridpoints.members.jobs:import_members",
+    "members.import": "gridpoints.members.roster_import.job:import_members",
     "points.dry_run": "gridpoints.points.dry_run:dry_run",
     "points.rescore": "gridpoints.points.rescore:rescore",
 }

@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from gridpoints.jobs.schemas import JobStarted
 from gridpoints.members import registration, services
 from gridpoints.members.export import XLSX_MEDIA_TYPE, exported_members, members_workbook
-from gridpoints.members.imports import start_import
+from gridpoints.members.roster_import.starting import start_import
 from gridpoints.members.schemas import (
     EndIn,
     MemberCreate,

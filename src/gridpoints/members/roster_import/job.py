@@ -16,19 +16,17 @@ from gridpoints.auth.permissions import Capability
 from gridpoints.clock import local_today, utcnow
 from gridpoints.errors import DomainError
 from gridpoints.jobs.context import JobContext, JobFailed
-from gridpoints.members.importing import (
+from gridpoints.members.roster_import.checking import (
     MAX_LISTED_ROWS,
     CheckedRow,
     CheckOutcome,
     GridIndex,
-    ImportFileError,
-    ImportLimits,
     RowProblem,
     check_rows,
     first_listed,
-    read_table,
     taken_phone_problems,
 )
+from gridpoints.members.roster_import.reading import ImportFileError, ImportLimits, read_table
 from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit
 from gridpoints.members.vocab import Category, RecordState
 from gridpoints.org.paths import ancestor_ids
