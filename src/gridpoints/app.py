@@ -26,9 +26,9 @@ from gridpoints.db import engine as db_engine
 from gridpoints.duty.controllers import DutyController
 from gridpoints.jobs.controllers import JobController
 from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
-from gridpoints.members.controllers import MemberController, PartnerUnitController
+from gridpoints.members.controllers import MemberController
 from gridpoints.org.controllers import OrgUnitController
-from gridpoints.partners.controllers import PartnerAccountController
+from gridpoints.partners.controllers import PartnerAccountController, PartnerUnitController
 from gridpoints.periodic import Periodic
 from gridpoints.points.controllers import (
     LeaderboardController,

@@ -22,7 +22,7 @@ from gridpoints.auth.jwt_check import BadToken, check_hs256
 from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.services import load_principal
 from gridpoints.auth.sessions import PasswordChangeRequired, session_of
-from gridpoints.partners.services import load_partner_principal
+from gridpoints.partners.accounts import load_partner_principal
 from gridpoints.settings import Settings
 
 ALGORITHM = "HS256"

@@ -22,17 +22,12 @@ from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.demo import names
 from gridpoints.demo.history import score_history, write_history
-from gridpoints.members.tables import (
-    Member,
-    MemberRegistration,
-    PartnerUnit,
-    RoleAssignment,
-    UnitPairing,
-)
+from gridpoints.members.tables import Member, MemberRegistration, RoleAssignment
 from gridpoints.members.vocab import Category, RecordState, Role
 from gridpoints.org.queries import unit_ids_within
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.org.tables import OrgUnit
+from gridpoints.partners.tables import PartnerUnit, UnitPairing
 from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.settings import Settings
 

@@ -1,22 +1,18 @@
-"""Routes of the dual-registration duty report and the partner unit's quarterly record."""
+"""Routes of the dual-registration duty report."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
-from litestar import Controller, Response, get
+from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from gridpoints.auth.guards import FOR_PARTNER_CONTACTS
 from gridpoints.duty import services
-from gridpoints.duty.export import partner_workbook
 from gridpoints.duty.services import DutyReport
-from gridpoints.members.export import XLSX_MEDIA_TYPE
 from gridpoints.periods import parse_quarter
 from gridpoints.web.dependencies import Actor, AppSettings
 from gridpoints.web.openapi import problems
-from gridpoints.web.params import IdPath, PeriodQuery
+from gridpoints.web.params import PeriodQuery
 
 IdRequired = Annotated[int, QueryParameter(ge=1, le=2**31 - 1)]
 
@@ -34,25 +30,3 @@ class DutyController(Controller):
         self, actor: Actor, org_unit_id: IdRequired, period: PeriodQuery, settings: AppSettings
     ) -> DutyReport:
         return await services.duty_report(actor, org_unit_id, parse_quarter(period), settings)
-
-    @get(
-        "/api/v1/partner-units/{partner_id:int}/record.xlsx",
-        operation_id="getPartnerRecord",
-        summary="A partner unit's members' community record for a quarter (XLSX)",
-        media_type=XLSX_MEDIA_TYPE,
-        opt={FOR_PARTNER_CONTACTS: True},
-        responses=problems(400, 404),
-    )
-    async def get_partner_record(
-        self, actor: Actor, partner_id: IdPath, period: PeriodQuery, settings: AppSettings
-    ) -> Response[bytes]:
-        quarter = parse_quarter(period)
-        name, report = await services.partner_report(actor, partner_id, quarter, settings)
-        content = await asyncio.to_thread(partner_workbook, name, report)
-        return Response(
-            content,
-            media_type=XLSX_MEDIA_TYPE,
-            headers={
-                "Content-Disposition": f"attachment; filename*=UTF-8''record-{quarter.label}.xlsx"
-            },
-        )

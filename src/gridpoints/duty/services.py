@@ -8,11 +8,9 @@ from typing import Any
 
 import msgspec
 
-from gridpoints.auth.access import Target, check
-from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.events.tables import VerifiedEvent
-from gridpoints.members.tables import MemberRegistration, PartnerUnit
+from gridpoints.members.tables import MemberRegistration
 from gridpoints.members.vocab import Category
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
@@ -123,30 +121,16 @@ async def duty_report(
     actor: Principal, org_unit_id: int, quarter: Quarter, settings: Settings
 ) -> DutyReport:
     unit = await find_unit(actor, org_unit_id)
-    registered = await _registered(
-        within(MemberRegistration.member._.org_unit._.path, [unit["path"]])
+    return await duty_of(
+        within(MemberRegistration.member._.org_unit._.path, [unit["path"]]), quarter, settings
     )
+
+
+async def duty_of(condition: Any, quarter: Quarter, settings: Settings) -> DutyReport:
+    """The quarter's duty of the active, in-service members whose active registration meets
+    `condition` (a Piccolo condition on `MemberRegistration`); no permission is checked."""
+    registered = await _registered(condition)
     return await _report(registered, quarter, settings)
-
-
-async def partner_report(
-    actor: Principal, partner_id: int, quarter: Quarter, settings: Settings
-) -> tuple[str, DutyReport]:
-    partner = (
-        await PartnerUnit.select(PartnerUnit.name, PartnerUnit.org_unit._.path.as_alias("path"))
-        .where(PartnerUnit.id == partner_id)
-        .first()
-    )
-    # A partner unit's own contacts read its record; otherwise those who manage the unit.
-    target = Target(
-        path=partner["path"] if partner else None,
-        owner_partner_unit=partner_id,
-        seen_with=Capability.MANAGE_PARTNERS,
-    )
-    check(actor, target, Capability.MANAGE_PARTNERS, what="共建单位")
-    assert partner is not None
-    registered = await _registered(MemberRegistration.partner_unit == partner_id)
-    return partner["name"], await _report(registered, quarter, settings)
 
 
 async def _report(

@@ -1,4 +1,4 @@
-"""Routes of members, their roles and registrations, the member import, and partner units."""
+"""Routes of members, their roles and registrations, and the member import."""
 
 from __future__ import annotations
 
@@ -21,10 +21,6 @@ from gridpoints.members.schemas import (
     MemberDetail,
     MemberOut,
     MemberPatch,
-    PairingIn,
-    PairingOut,
-    PartnerUnitIn,
-    PartnerUnitOut,
     PasswordSet,
     RegistrationIn,
     RegistrationOut,
@@ -215,69 +211,3 @@ class MemberController(Controller):
             job_queue, actor, data.org_unit_id, data.file.filename, content, settings
         )
         return JobStarted(job_id=job_id)
-
-
-class PartnerUnitController(Controller):
-    path = "/api/v1/partner-units"
-    tags = ["dual registration"]
-
-    @get(
-        "",
-        operation_id="listPartnerUnits",
-        summary="Partner units the caller can see",
-        responses=problems(400),
-    )
-    async def list_partners(
-        self, actor: Actor, q: TextQuery = None, limit: Limit = 50, offset: Offset = 0
-    ) -> Page[PartnerUnitOut]:
-        return await registration.list_partners(actor, q=q, limit=limit, offset=offset)
-
-    @post(
-        "",
-        operation_id="createPartnerUnit",
-        summary="Register a partner unit",
-        responses=problems(400, 403, 404, 409),
-    )
-    async def create_partner(self, actor: Actor, data: JSONBody[PartnerUnitIn]) -> PartnerUnitOut:
-        return await registration.create_partner(actor, data)
-
-    @get(
-        "/{partner_id:int}",
-        operation_id="getPartnerUnit",
-        summary="One partner unit",
-        responses=problems(404),
-    )
-    async def get_partner(self, actor: Actor, partner_id: IdPath) -> PartnerUnitOut:
-        return await registration.get_partner(actor, partner_id)
-
-    @get(
-        "/{partner_id:int}/pairings",
-        operation_id="listPairings",
-        summary="The unit's co-building agreements with communities",
-        responses=problems(404),
-    )
-    async def list_pairings(self, actor: Actor, partner_id: IdPath) -> list[PairingOut]:
-        return await registration.list_pairings(actor, partner_id)
-
-    @post(
-        "/{partner_id:int}/pairings",
-        operation_id="createPairing",
-        summary="Pair the unit with a community",
-        responses=problems(400, 403, 404, 409),
-    )
-    async def create_pairing(
-        self, actor: Actor, partner_id: IdPath, data: JSONBody[PairingIn], settings: AppSettings
-    ) -> PairingOut:
-        return await registration.create_pairing(actor, partner_id, data, settings)
-
-    @post(
-        "/{partner_id:int}/pairings/{pairing_id:int}/end",
-        operation_id="endPairing",
-        summary="End a pairing",
-        status_code=200,
-        responses=problems(400, 403, 404, 409),
-    )
-    async def end_pairing(
-        self, actor: Actor, partner_id: IdPath, pairing_id: IdPath, data: JSONBody[EndIn]
-    ) -> PairingOut:
-        return await registration.end_pairing(actor, partner_id, pairing_id, data.ended_on)

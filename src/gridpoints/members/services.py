@@ -40,6 +40,7 @@ from gridpoints.members.tables import Member, RoleAssignment
 from gridpoints.members.vocab import Category, MemberStatus
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
+from gridpoints.partners.services import require_partner_field
 from gridpoints.schemas import Page
 from gridpoints.settings import Settings
 
@@ -155,7 +156,7 @@ async def create_member(actor: Principal, data: MemberCreate, settings: Settings
     async with writing():
         unit = await _home_unit(actor, data.org_unit_id)
         if data.partner_unit_id is not None:
-            await registration.require_partner_field(actor, data.partner_unit_id)
+            await require_partner_field(actor, data.partner_unit_id)
         if await Member.exists().where(Member.phone == phone):
             raise phone_taken()
         now = utcnow()
@@ -218,7 +219,7 @@ async def update_member(
         if "org_unit_id" in changes:
             values["org_unit"] = (await _home_unit(actor, changes["org_unit_id"]))["id"]
         if values.get("partner_unit") is not None:
-            await registration.require_partner_field(actor, values["partner_unit"])
+            await require_partner_field(actor, values["partner_unit"])
         phone_changes = "phone" in values and values["phone"] != row["phone"]
         if phone_changes and await Member.exists().where(Member.phone == values["phone"]):
             raise phone_taken()

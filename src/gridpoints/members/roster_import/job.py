@@ -27,12 +27,13 @@ from gridpoints.members.roster_import.checking import (
     taken_phone_problems,
 )
 from gridpoints.members.roster_import.reading import ImportFileError, ImportLimits, read_table
-from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit
+from gridpoints.members.tables import Member, MemberRegistration
 from gridpoints.members.vocab import Category, RecordState
 from gridpoints.org.paths import ancestor_ids
 from gridpoints.org.queries import within
 from gridpoints.org.services import unit_row
 from gridpoints.org.tables import OrgUnit
+from gridpoints.partners.tables import PartnerUnit
 
 KIND = "members.import"
 _CHUNK = 500
