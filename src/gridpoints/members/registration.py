@@ -68,6 +68,15 @@ async def registrations_of(actor: Principal, member_id: int) -> list[Registratio
     return [_registration_out(r) for r in rows]
 
 
+async def reporting_community(unit_path: str, settings: Settings) -> int:
+    """The id of the community an in-service member living in the unit at `unit_path` reports
+    to; a unit under no community is a bad `org_unit_id`."""
+    community = await community_of(unit_path, settings)
+    if community is None:
+        raise Invalid.field("org_unit_id", f"所在网格不属于任何{settings.community_level_name}")
+    return community["id"]
+
+
 async def register_member(
     actor: Principal,
     *,
@@ -78,9 +87,7 @@ async def register_member(
     settings: Settings,
 ) -> int:
     """Record the member's report to the community above `unit_path` (inside a transaction)."""
-    community = await community_of(unit_path, settings)
-    if community is None:
-        raise Invalid.field("org_unit_id", f"所在网格不属于任何{settings.community_level_name}")
+    community_id = await reporting_community(unit_path, settings)
     if await MemberRegistration.exists().where(
         (MemberRegistration.member == member_id)
         & (MemberRegistration.state == RecordState.ACTIVE.value)
@@ -88,7 +95,7 @@ async def register_member(
         raise _registration_taken()
     values = {
         "member": member_id,
-        "community": community["id"],
+        "community": community_id,
         "partner_unit": partner_unit_id,
         "reported_on": reported_on,
         "state": RecordState.ACTIVE.value,
@@ -106,7 +113,7 @@ async def register_member(
             "registration.create",
             "member_registration",
             registration_id,
-            community["id"],
+            community_id,
             after={k: v for k, v in values.items() if k != "created_at"},
         ),
     )

@@ -20,6 +20,7 @@ from gridpoints.db.errors import unique_or
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from gridpoints.members import registration
+from gridpoints.members.adding import NewMember, add_members
 from gridpoints.members.lookup import (
     MEMBER_COLUMNS,
     changeable_member,
@@ -159,38 +160,25 @@ async def create_member(actor: Principal, data: MemberCreate, settings: Settings
             await require_partner_field(actor, data.partner_unit_id)
         if await Member.exists().where(Member.phone == phone):
             raise phone_taken()
-        now = utcnow()
-        values = {
-            "name": name,
-            "phone": phone,
-            "category": data.category.value,
-            "org_unit": unit["id"],
-            "status": "active",
-            "password_hash": password_hash,
+        community = None
+        if data.category is Category.IN_SERVICE:
+            community = await registration.reporting_community(unit["path"], settings)
+        new = NewMember(
+            name=name,
+            phone=phone,
+            category=data.category,
+            org_unit=unit["id"],
+            employer=(data.employer or "").strip() or None,
+            partner_unit=data.partner_unit_id,
+            password_hash=password_hash,
             # A password one person sets for another is temporary (the platform's own
             # accounts, such as the first admin's from `bootstrap`, are not).
-            "must_change_password": password_hash is not None and actor.member_id is not None,
-            "employer": (data.employer or "").strip() or None,
-            "partner_unit": data.partner_unit_id,
-            "created_at": now,
-            "updated_at": now,
-        }
-        with unique_or(phone_taken):
-            inserted = await Member.insert(Member(**values)).returning(Member.id)
-        member_id = inserted[0]["id"]
-        await record(
-            actor,
-            Change("member.create", "member", member_id, unit["id"], after=_audited(values)),
+            must_change_password=password_hash is not None and actor.member_id is not None,
+            community=community,
         )
-        if data.category is Category.IN_SERVICE:
-            await registration.register_member(
-                actor,
-                member_id=member_id,
-                unit_path=unit["path"],
-                partner_unit_id=data.partner_unit_id,
-                reported_on=local_today(settings.timezone),
-                settings=settings,
-            )
+        with unique_or(phone_taken):
+            added = await add_members(actor, [new], reported_on=local_today(settings.timezone))
+        [member_id] = added.member_ids
         row = await member_row(member_id)
     assert row is not None
     return await _detail(actor, row)
