@@ -25,9 +25,6 @@ from gridpoints.settings import Settings
 REGISTRATION = "报到记录"
 
 
-# --- member registrations ------------------------------------------------------------------
-
-
 async def _registration_rows(condition: Any) -> list[dict[str, Any]]:
     return (
         await MemberRegistration.select(
