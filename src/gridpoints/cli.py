@@ -219,7 +219,7 @@ def import_members(file: Path, org_unit: str) -> None:
         from gridpoints.auth.principal import Principal
         from gridpoints.jobs.dispatch import run_here
         from gridpoints.jobs.services import get_job
-        from gridpoints.members.jobs import KIND
+        from gridpoints.members.roster_import.job import KIND
 
         unit = await _find_unit(org_unit)
         actor = Principal.system("cli")

@@ -4,8 +4,9 @@ title, members' names and grids), and a stored control character never makes it 
 from __future__ import annotations
 
 from gridpoints.clock import quarter_of, utcnow
-from gridpoints.members.tables import Member, PartnerUnit
+from gridpoints.members.tables import Member
 from gridpoints.org.tables import OrgUnit
+from gridpoints.partners.tables import PartnerUnit
 from tests.conftest import bearer
 from tests.workbooks import HYPERLINK, formulas, text_of
 

@@ -1,5 +1,6 @@
 """For a quarter: each dual-registered in-service member's verified service (check-ins,
-services, wishes, net of revocations), and who still owes the quarterly activity."""
+services, wishes, net of revocations), and who still owes the quarterly activity; the same
+for the members a partner unit employs, as that unit's record."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from gridpoints.auth.access import Target, check
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.events.tables import VerifiedEvent
-from gridpoints.members.tables import MemberRegistration, PartnerUnit
+from gridpoints.members.tables import MemberRegistration
 from gridpoints.members.vocab import Category
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
+from gridpoints.partners.tables import PartnerUnit
 from gridpoints.periods import Quarter
 from gridpoints.settings import Settings
 
@@ -123,30 +125,16 @@ async def duty_report(
     actor: Principal, org_unit_id: int, quarter: Quarter, settings: Settings
 ) -> DutyReport:
     unit = await find_unit(actor, org_unit_id)
-    registered = await _registered(
-        within(MemberRegistration.member._.org_unit._.path, [unit["path"]])
+    return await duty_of(
+        within(MemberRegistration.member._.org_unit._.path, [unit["path"]]), quarter, settings
     )
+
+
+async def duty_of(condition: Any, quarter: Quarter, settings: Settings) -> DutyReport:
+    """The quarter's duty of the active, in-service members whose active registration meets
+    `condition` (a Piccolo condition on `MemberRegistration`); no permission is checked."""
+    registered = await _registered(condition)
     return await _report(registered, quarter, settings)
-
-
-async def partner_report(
-    actor: Principal, partner_id: int, quarter: Quarter, settings: Settings
-) -> tuple[str, DutyReport]:
-    partner = (
-        await PartnerUnit.select(PartnerUnit.name, PartnerUnit.org_unit._.path.as_alias("path"))
-        .where(PartnerUnit.id == partner_id)
-        .first()
-    )
-    # A partner unit's own contacts read its record; otherwise those who manage the unit.
-    target = Target(
-        path=partner["path"] if partner else None,
-        owner_partner_unit=partner_id,
-        seen_with=Capability.MANAGE_PARTNERS,
-    )
-    check(actor, target, Capability.MANAGE_PARTNERS, what="共建单位")
-    assert partner is not None
-    registered = await _registered(MemberRegistration.partner_unit == partner_id)
-    return partner["name"], await _report(registered, quarter, settings)
 
 
 async def _report(
@@ -174,3 +162,24 @@ async def _report(
         by_grid=_group(members, "org_unit_id", "org_unit_name"),
         by_partner=_group(members, "partner_unit_id", "partner_unit_name"),
     )
+
+
+async def partner_report(
+    actor: Principal, partner_id: int, quarter: Quarter, settings: Settings
+) -> tuple[str, DutyReport]:
+    """The partner unit's name and its dual-registered members' duty for the quarter."""
+    partner = (
+        await PartnerUnit.select(PartnerUnit.name, PartnerUnit.org_unit._.path.as_alias("path"))
+        .where(PartnerUnit.id == partner_id)
+        .first()
+    )
+    # A partner unit's own contacts read its record; otherwise those who manage the unit.
+    target = Target(
+        path=partner["path"] if partner else None,
+        owner_partner_unit=partner_id,
+        seen_with=Capability.MANAGE_PARTNERS,
+    )
+    check(actor, target, Capability.MANAGE_PARTNERS, what="共建单位")
+    assert partner is not None
+    report = await duty_of(MemberRegistration.partner_unit == partner_id, quarter, settings)
+    return partner["name"], report
