@@ -22,7 +22,7 @@ from gridpoints.members.tables import (
 from gridpoints.members.vocab import Category
 from gridpoints.org.tables import OrgUnit
 from gridpoints.points.tables import PointsEntry, ScoredEvent
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 from tests.conftest import make_settings
 

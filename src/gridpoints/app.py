@@ -37,7 +37,7 @@ from gridpoints.points.controllers import (
 )
 from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.points.schedule import EMBEDDED_EVERY, ScoringRounds
-from gridpoints.services.controllers import ServiceRecordController
+from gridpoints.service_records.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
 from gridpoints.web.health import HealthController

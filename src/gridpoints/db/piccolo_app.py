@@ -20,7 +20,7 @@ from gridpoints.org.tables import OrgUnit
 from gridpoints.partners.tables import PartnerAccount
 from gridpoints.paths import resource_dir
 from gridpoints.points.tables import PeriodLock, PointsEntry, ScoredEvent
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 
 APP_CONFIG = AppConfig(

@@ -25,7 +25,7 @@ from gridpoints.periods import Quarter
 from gridpoints.points.engine import score_pending
 from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rules import RuleSet
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.settings import Settings
 from gridpoints.wishes.tables import Wish
 

@@ -18,9 +18,9 @@ from gridpoints.errors import Conflict, FieldProblem, Invalid
 from gridpoints.events import services as events
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
-from gridpoints.services.photos import store_photo
-from gridpoints.services.schemas import ServiceRecordIn, ServiceRecordOut
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.photos import store_photo
+from gridpoints.service_records.schemas import ServiceRecordIn, ServiceRecordOut
+from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.settings import Settings
 
 WHAT = "服务记录"
