@@ -12,6 +12,7 @@ import msgspec
 
 from gridpoints.activities.codes import TOKEN_PROBLEM_LABELS, check_token
 from gridpoints.activities.services import find_activity
+from gridpoints.activities.tables import ActivityStatus
 from gridpoints.audit.services import Change, record
 from gridpoints.auth.access import Target, check, forbid_self_dealing, require, sees
 from gridpoints.auth.permissions import Capability
@@ -21,7 +22,7 @@ from gridpoints.auth.sessions import PasswordChangeRequired
 from gridpoints.checkins import flags as rules
 from gridpoints.checkins import store
 from gridpoints.checkins.schemas import CheckInIn, CheckInOut, ProxyCheckInIn, ReviewIn
-from gridpoints.checkins.tables import CheckIn
+from gridpoints.checkins.tables import CheckIn, Review
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, DomainError, Forbidden, Invalid, Unauthenticated
@@ -29,6 +30,7 @@ from gridpoints.events import services as events
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
 from gridpoints.settings import Settings
+from gridpoints.transitions import Transitions
 
 WHAT = "签到记录"
 # A phone clock a little ahead is normal; more than this and the arrival time is used.
@@ -40,6 +42,19 @@ _COLUMNS = (
     CheckIn.activity._.org_unit.as_alias("activity_unit"),
     CheckIn.activity._.org_unit._.path.as_alias("activity_path"),
     CheckIn.member._.name.as_alias("member_name"),
+)
+
+
+def _ruled_already(current: Review, _target: Review) -> Conflict:
+    return Conflict(f"该签到当前状态为 {current}，不能再通过", code="not_pending")
+
+
+# A leader's rulings. A ruling that is the check-in's state already changes nothing, and a
+# new flag at check-out sends an accepted check-in back to pending (`_close`).
+RULINGS = Transitions(
+    Review,
+    {Review.PENDING: {Review.ACCEPTED, Review.REJECTED}, Review.ACCEPTED: {Review.REJECTED}},
+    _ruled_already,
 )
 
 
@@ -151,7 +166,7 @@ async def _admit(
     invitation = Target(path=activity["org_path"], invites_residents=True)
     if activity["id"] is None or not sees(actor, invitation):
         raise _NotInvited()
-    if activity["status"] != "scheduled":
+    if activity["status"] != ActivityStatus.SCHEDULED:
         raise Conflict("活动已取消", code="activity_cancelled")
     token = check_token(
         data.token,
@@ -200,7 +215,7 @@ async def _admit(
         "accuracy_m": data.accuracy_m,
         "token_slot": token.slot,
         "flags": rules.encode(found),
-        "review": "pending" if found else "accepted",
+        "review": Review.PENDING if found else Review.ACCEPTED,
     }
     return actor, activity, values
 
@@ -230,7 +245,7 @@ async def proxy_check_in(
         "checked_in_at": now,
         "received_at": now,
         "flags": "",
-        "review": "accepted",
+        "review": Review.ACCEPTED,
         "proxy_by": actor.member_id,
         "proxy_reason": data.reason.strip(),
         "body_hash": body_hash,
@@ -333,8 +348,8 @@ async def _close(
     actor: Principal, row: dict[str, Any], closed_at: datetime, kind: str, *, flags: str
 ) -> None:
     review = row["review"]
-    if flags != row["flags"] and review == "accepted":
-        review = "pending"
+    if flags != row["flags"] and review == Review.ACCEPTED:
+        review = Review.PENDING
     await CheckIn.update(
         {
             CheckIn.checked_out_at: closed_at,
@@ -354,7 +369,7 @@ async def _close(
             after={"checked_out_at": closed_at, "by": kind, "flags": flags},
         ),
     )
-    if review == "accepted":
+    if review == Review.ACCEPTED:
         await events.verified(_event({**row, "checked_out_at": closed_at}), actor.member_id)
 
 
@@ -376,19 +391,19 @@ async def close_stale(actor: Principal, ended_before: datetime, now: datetime) -
 
 async def review(actor: Principal, checkin_id: int, data: ReviewIn) -> CheckInOut:
     """A leader rules on a flagged check-in; a rejection needs a reason."""
-    if data.decision == "rejected" and len(data.reason.strip()) < 2:
+    decision = Review(data.decision)
+    if decision == Review.REJECTED and len(data.reason.strip()) < 2:
         raise Invalid.field("reason", "驳回时请填写理由")
     async with writing():
         row = await find_checkin(actor, checkin_id, Capability.MANAGE_ACTIVITIES)
         # Nor one the ruler made themselves for someone else (a proxy check-in).
         forbid_self_dealing(actor, row["member"], row["proxy_by"], action="审核")
-        if row["review"] == data.decision:
+        if row["review"] == decision:
             return present(row)
-        if row["review"] != "pending" and data.decision == "accepted":
-            raise Conflict(f"该签到当前状态为 {row['review']}，不能再通过", code="not_pending")
+        RULINGS.check(row["review"], decision)
         await CheckIn.update(
             {
-                CheckIn.review: data.decision,
+                CheckIn.review: decision,
                 CheckIn.review_reason: data.reason.strip() or None,
                 CheckIn.reviewed_by: actor.member_id,
                 CheckIn.reviewed_at: utcnow(),
@@ -402,12 +417,12 @@ async def review(actor: Principal, checkin_id: int, data: ReviewIn) -> CheckInOu
                 checkin_id,
                 row["activity_unit"],
                 before={"review": row["review"]},
-                after={"review": data.decision, "reason": data.reason.strip()},
+                after={"review": decision, "reason": data.reason.strip()},
             ),
         )
         if row["checked_out_at"] is not None:
             event = _event(row)
-            if data.decision == "accepted":
+            if decision == Review.ACCEPTED:
                 await events.verified(event, actor.member_id)
             else:
                 await events.revoked(event, actor.member_id)
