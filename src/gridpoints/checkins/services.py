@@ -4,6 +4,7 @@ or when looks wrong, and turned into a verified event once closed and accepted."
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,15 @@ from gridpoints.auth.services import load_principal
 from gridpoints.auth.sessions import PasswordChangeRequired
 from gridpoints.checkins import flags as rules
 from gridpoints.checkins import store
-from gridpoints.checkins.schemas import CheckInIn, CheckInOut, ProxyCheckInIn, ReviewIn
+from gridpoints.checkins.schemas import (
+    BatchItemOut,
+    BatchOut,
+    CheckInIn,
+    CheckInOut,
+    ItemProblem,
+    ProxyCheckInIn,
+    ReviewIn,
+)
 from gridpoints.checkins.tables import CheckIn, Review
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
@@ -32,7 +41,10 @@ from gridpoints.org.queries import within
 from gridpoints.settings import Settings
 from gridpoints.transitions import Transitions
 
+log = logging.getLogger(__name__)
+
 WHAT = "签到记录"
+_ITEM_FAILED = ItemProblem(500, "internal", "服务器内部错误，请稍后再发送此条")
 # A phone clock a little ahead is normal; more than this and the arrival time is used.
 _CLOCK_TOLERANCE = timedelta(minutes=5)
 _COLUMNS = (
@@ -129,6 +141,26 @@ async def check_in(
             await _explain_not_invited(caller, data.activity_id)
         raise
     return await _result(checkin_id, values, activity, member_name=actor.name)
+
+
+async def check_in_batch(caller: Caller, items: list[CheckInIn], settings: Settings) -> BatchOut:
+    """A phone's offline queue, in order: each item as `check_in` takes it alone, arriving now.
+    An item refused or failed answers with its own status and problem; the others stand."""
+    results = []
+    for item in items:
+        client_id = str(item.client_id)
+        try:
+            checkin, created = await check_in(caller, item, settings, utcnow())
+        except DomainError as refusal:
+            results.append(BatchItemOut(client_id, refusal.status, problem=ItemProblem.of(refusal)))
+        except Exception:
+            # Items before this one are stored: the batch still answers for each item,
+            # and the phone keeps this one queued to send again.
+            log.exception("check-in %s of a batch failed", item.client_id)
+            results.append(BatchItemOut(client_id, 500, problem=_ITEM_FAILED))
+        else:
+            results.append(BatchItemOut(client_id, 201 if created else 200, checkin=checkin))
+    return BatchOut(items=results)
 
 
 class _NotInvited(Forbidden):
