@@ -35,7 +35,7 @@ from gridpoints.points.controllers import (
     RuleSetController,
 )
 from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.services.controllers import ServiceRecordController
+from gridpoints.service_records.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
 from gridpoints.web.health import HealthController

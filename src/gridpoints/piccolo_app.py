@@ -14,7 +14,7 @@ from gridpoints.org.tables import OrgUnit
 from gridpoints.partners.tables import PartnerAccount, PartnerUnit, UnitPairing
 from gridpoints.points.tables import PeriodLock, PointsEntry, ScoredEvent
 from gridpoints.resources import resource_dir
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 
 APP_CONFIG = AppConfig(

@@ -17,7 +17,7 @@ from gridpoints.members.vocab import Category
 from gridpoints.org.tables import OrgUnit
 from gridpoints.partners.tables import PartnerUnit, UnitPairing
 from gridpoints.points.tables import PointsEntry, ScoredEvent
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 from tests.conftest import make_settings
 

@@ -29,9 +29,9 @@ from gridpoints.members.vocab import Category
 from gridpoints.partners.accounts import create_account
 from gridpoints.partners.schemas import PairingIn, PartnerAccountIn
 from gridpoints.partners.services import create_pairing
-from gridpoints.services.schemas import ServiceRecordIn
-from gridpoints.services.services import attach_photo
-from gridpoints.services.services import submit as submit_service
+from gridpoints.service_records.schemas import ServiceRecordIn
+from gridpoints.service_records.services import attach_photo
+from gridpoints.service_records.services import submit as submit_service
 from gridpoints.wishes.schemas import WishIn
 from gridpoints.wishes.services import post_wish
 from tests.conftest import bearer
