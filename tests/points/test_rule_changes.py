@@ -21,11 +21,10 @@ from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.tables import Job
 from gridpoints.org.tables import OrgUnit
 from gridpoints.periods import Quarter, parse_quarter
-from gridpoints.points.engine import score_pending
 from gridpoints.points.locks import lock_period
 from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.points.schedule import previous_quarter
+from gridpoints.points.scoring import score_pending
 from gridpoints.points.tables import PointsEntry
 from tests.conftest import bearer, serving
 from tests.points.test_scoped_rulesets import EVERYWHERE
@@ -292,7 +291,7 @@ async def test_a_rescore_adopts_the_new_version_by_compensating_entries(
 async def test_a_rescore_of_a_closed_quarter_applies_its_period_end_rules_again(
     client, world, settings, tmp_path
 ):
-    quarter = previous_quarter(settings)
+    quarter = Quarter.current(settings.timezone).previous
     rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     await close_quarter(rulesets, quarter, settings)
     assert await _total(world.member_a, quarter.label) == -5
@@ -318,7 +317,7 @@ async def test_a_rescore_of_a_closed_quarter_applies_its_period_end_rules_again(
 
 
 async def test_a_dry_run_of_an_ended_quarter_counts_its_period_end_rules(client, world, settings):
-    quarter = previous_quarter(settings)
+    quarter = Quarter.current(settings.timezone).previous
     rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     await close_quarter(rulesets, quarter, settings)
     started = await client.post(

@@ -17,7 +17,7 @@ from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict
 from gridpoints.org.paths import covers
 from gridpoints.periods import Quarter
-from gridpoints.points.engine import scoring_turn
+from gridpoints.points.scoring import scoring_turn
 
 _INSERT = """
 INSERT INTO points_period_lock (key, period, org_unit, reason, locked_by, locked_at)

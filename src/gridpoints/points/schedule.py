@@ -1,6 +1,6 @@
 """When verified events are scored: by arq's cron in `gridpoints worker` every minute, or by a
 loop inside the embedded server. Safe anywhere and often: each event is scored once whoever
-gets to it first (see `points.engine`)."""
+gets to it first (see `points.scoring`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 from gridpoints.clock import local_today, utcnow
 from gridpoints.db import sql
 from gridpoints.periods import Quarter
-from gridpoints.points.engine import score_pending
 from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rules import RuleSet
+from gridpoints.points.scoring import score_pending
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,32 +47,21 @@ async def score_pending_task(ctx: dict[str, Any]) -> int:
     return await window.score(ctx["rulesets"], ctx["settings"])
 
 
-def previous_quarter(settings: Settings) -> Quarter:
-    today = local_today(settings.timezone)
-    current = (today.month - 1) // 3 + 1
-    return Quarter(today.year, current - 1) if current > 1 else Quarter(today.year - 1, 4)
-
-
 async def close_previous_quarter(settings: Settings, rulesets: list[RuleSet]) -> int:
     """Score what is pending, then close the quarter that has ended (a no-op once done).
 
     Only a quarter the platform saw from its start: closing one that began before the grid
     tree existed would fine every in-service member for service nobody could record."""
     await score_pending(rulesets, settings)
-    quarter = previous_quarter(settings)
+    quarter = Quarter.current(settings.timezone).previous
     began = await sql.fetch_one("SELECT min(created_at) AS began FROM org_unit")
     start, _ = quarter.bounds(settings.timezone)
-    if began is None or began["began"] is None or _instant(began["began"]) > start:
+    if began is None or began["began"] is None or sql.instant(began["began"]) > start:
         return 0
     written = await close_quarter(rulesets, quarter, settings)
     if written:
         log.info("closed quarter %s: %d period-end entries", quarter.label, written)
     return written
-
-
-def _instant(value: Any) -> datetime:
-    # An aggregate loses its column type on SQLite and comes back as text.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def close_previous_quarter_task(ctx: dict[str, Any]) -> int:
