@@ -15,6 +15,8 @@ from gridpoints.clock import utcnow, zone
 from gridpoints.errors import Invalid
 
 _QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<quarter>[1-4])$")
+# How many quarters the pages offer to choose from: the current one and those before it.
+RECENT_QUARTERS = 6
 
 
 @dataclass(frozen=True, order=True)
@@ -65,6 +67,15 @@ class Quarter:
         else:
             end = datetime(self.year, first_month + 3, 1, tzinfo=tz)
         return start, end
+
+
+def recent_quarters(tz_name: str, count: int = RECENT_QUARTERS) -> list[Quarter]:
+    """The current quarter on the community's clock and the `count - 1` before it, newest
+    first."""
+    quarters = [Quarter.current(tz_name)]
+    while len(quarters) < count:
+        quarters.append(quarters[-1].previous)
+    return quarters
 
 
 def parse_quarter(text: str, field: str = "period") -> Quarter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -35,8 +36,9 @@ class AuthController(Controller):
         client_address: ClientAddress,
         limiter: Limiter,
         tokens: Tokens,
+        state: State,
     ) -> LoginOut:
-        return await services.login(data, client_address, limiter, tokens)
+        return await services.login(data, client_address, limiter, tokens, state.settings.timezone)
 
     @post(
         "/auth/logout",
@@ -67,8 +69,8 @@ class AuthController(Controller):
         opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
         responses=problems(),
     )
-    async def get_me(self, actor: Actor) -> MeOut:
-        return await services.me(actor)
+    async def get_me(self, actor: Actor, state: State) -> MeOut:
+        return await services.me(actor, state.settings.timezone)
 
     @post(
         "/me/password",

@@ -29,6 +29,7 @@ from gridpoints.members.services import get_member
 from gridpoints.members.tables import Member
 from gridpoints.members.vocab import MemberStatus, Role
 from gridpoints.org.services import path_names
+from gridpoints.periods import recent_quarters
 
 if TYPE_CHECKING:
     from gridpoints.auth.tokens import TokenIssuer
@@ -105,7 +106,7 @@ def _principal(rows: list, session_id: int | None) -> Principal | None:
 
 
 async def login(
-    data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer
+    data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer, tz_name: str
 ) -> LoginOut:
     member_id = await authenticate(data.phone, data.password, address, limiter)
     async with writing():
@@ -119,7 +120,7 @@ async def login(
         access_token=tokens.issue(member_id, session_id),
         token_type="bearer",
         expires_in=tokens.ttl_seconds,
-        member=await me(principal),
+        member=await me(principal, tz_name),
         password_change_required=principal.must_change_password,
     )
 
@@ -192,13 +193,15 @@ def _own_member(actor: Principal) -> int:
     return actor.member_id
 
 
-async def me(actor: Principal) -> MeOut:
-    """The signed-in member as the "me" page shows them."""
+async def me(actor: Principal, tz_name: str) -> MeOut:
+    """The signed-in member as the "me" page shows them, with the recent quarters in the
+    community's time zone `tz_name`."""
     detail = await get_member(actor, _own_member(actor))
     return MeOut(
         **msgspec.structs.asdict(detail),
         org_unit_path=await path_names(detail.org_unit_id),
         password_change_required=actor.must_change_password,
+        recent_quarters=[q.label for q in recent_quarters(tz_name)],
     )
 
 

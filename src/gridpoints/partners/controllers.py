@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from gridpoints.auth.schemas import LoginIn
@@ -80,5 +81,6 @@ class PartnerAccountController(Controller):
         client_address: ClientAddress,
         limiter: Limiter,
         tokens: Tokens,
+        state: State,
     ) -> PartnerLoginOut:
-        return await services.login(data, client_address, limiter, tokens)
+        return await services.login(data, client_address, limiter, tokens, state.settings.timezone)
