@@ -81,8 +81,7 @@ async def test_standings_give_every_member_with_points_their_grid_rank(world, se
             )
     rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     await score_pending(rulesets, settings)
-    local = now.astimezone(zone(settings.timezone))
-    quarter = Quarter(local.year, (local.month - 1) // 3 + 1)
+    quarter = Quarter.of(now, settings.timezone)
     found = [s async for chunk in quarter_standings(quarter, settings, chunk=2) for s in chunk]
     assert {(s.member_id, s.grid_id, s.total, s.rank) for s in found} == {
         (world.member_a, world.units["A"], 4, 1),

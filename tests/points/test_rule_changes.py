@@ -13,14 +13,14 @@ import pytest
 from openpyxl import load_workbook
 
 from gridpoints.app import create_app
-from gridpoints.clock import local_today, utcnow
+from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
 from gridpoints.jobs.dispatch import start_job
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.tables import Job
 from gridpoints.org.tables import OrgUnit
-from gridpoints.periods import Quarter, parse_quarter
+from gridpoints.periods import Quarter
 from gridpoints.points.locks import lock_period
 from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rulefiles import load_rulesets
@@ -50,8 +50,7 @@ HARSHER = {"points = { fixed = -5 }": "points = { fixed = -10 }"}
 
 
 def _quarter(settings) -> Quarter:
-    today = local_today(settings.timezone)
-    return parse_quarter(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+    return Quarter.current(settings.timezone)
 
 
 async def _event(
