@@ -12,6 +12,7 @@ from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.clock import utcnow
 from gridpoints.partners import accounts
 from gridpoints.partners.schemas import PartnerAccountIn
+from gridpoints.periods import Quarter
 from tests.conftest import bearer
 from tests.world import SYSTEM
 
@@ -35,8 +36,7 @@ async def _sign_in(client, phone: str = PHONE, password: str = PASSWORD):
 
 
 def _period() -> str:
-    now = utcnow()
-    return f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    return Quarter.of(utcnow(), "UTC").label
 
 
 async def _record(client, world, token: str):

@@ -17,14 +17,14 @@ from typing import Any
 
 from gridpoints.activities.tables import Activity, ActivityStatus
 from gridpoints.checkins.tables import CheckIn, Review
-from gridpoints.clock import utcnow, zone
+from gridpoints.clock import utcnow
 from gridpoints.events.tables import VerifiedEvent
 from gridpoints.members.tables import Member
 from gridpoints.org.tables import OrgUnit
 from gridpoints.periods import Quarter
-from gridpoints.points.engine import score_pending
 from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rules import RuleSet
+from gridpoints.points.scoring import score_pending
 from gridpoints.service_records.tables import RecordState, ServiceRecord
 from gridpoints.settings import Settings
 from gridpoints.wishes.tables import Wish, WishState
@@ -81,7 +81,9 @@ async def score_history(settings: Settings, rulesets: list[RuleSet]) -> None:
     """Score the year by the rules in force and close its ended quarters."""
     now = utcnow()
     await score_pending(rulesets, settings)
-    for quarter in _ended_quarters(now - timedelta(days=DAYS), now, settings.timezone):
+    tz = settings.timezone
+    first = Quarter.of(now - timedelta(days=DAYS), tz).next
+    for quarter in first.span(Quarter.of(now, tz).previous):
         await close_quarter(rulesets, quarter, settings)
 
 
@@ -254,16 +256,3 @@ async def _wishes(rng, start, now, by_area, events) -> int:
             at = wish.confirmed_at
             events.append(_event("wish", wish_id, claimant, area, wish.category, at, 0))
     return len(wishes)
-
-
-def _ended_quarters(start: datetime, now: datetime, tz_name: str) -> list[Quarter]:
-    local = start.astimezone(zone(tz_name))
-    quarter = Quarter(local.year, (local.month - 1) // 3 + 1)
-    ended = []
-    while True:
-        quarter = Quarter(quarter.year + quarter.quarter // 4, quarter.quarter % 4 + 1)
-        begins, ends = quarter.bounds(tz_name)
-        if ends > now:
-            return ended
-        if begins >= start:
-            ended.append(quarter)

@@ -12,6 +12,9 @@ import msgspec
 from gridpoints.auth.access import Target, check
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
+from gridpoints.db import sql
+from gridpoints.db.sql import Fragment, listed
+from gridpoints.events.served import served
 from gridpoints.events.tables import VerifiedEvent
 from gridpoints.members.tables import MemberRegistration
 from gridpoints.members.vocab import Category
@@ -105,6 +108,20 @@ async def _counted(member_ids: list[int], quarter: Quarter, settings: Settings) 
     return totals
 
 
+async def _served(member_ids: list[int], quarter: Quarter, settings: Settings) -> set[int]:
+    """The members who served in the quarter (`events.served`, as the period-end rules ask)."""
+    start, end = quarter.bounds(settings.timezone)
+    found: set[int] = set()
+    for offset in range(0, len(member_ids), _CHUNK):
+        chunk = member_ids[offset : offset + _CHUNK]
+        statement = Fragment(
+            "SELECT m.id FROM member m WHERE m.id IN ({}) AND {}",
+            [listed(chunk), served("m.id", start, end)],
+        )
+        found.update(row["id"] for row in await sql.fetch(statement.text, *statement.args))
+    return found
+
+
 def _group(members: list[MemberDuty], key: str, name: str) -> list[GroupDuty]:
     groups: dict[Any, GroupDuty] = {}
     for member in members:
@@ -140,7 +157,9 @@ async def duty_of(condition: Any, quarter: Quarter, settings: Settings) -> DutyR
 async def _report(
     registered: list[dict[str, Any]], quarter: Quarter, settings: Settings
 ) -> DutyReport:
-    totals = await _counted([r["member_id"] for r in registered], quarter, settings)
+    member_ids = [r["member_id"] for r in registered]
+    totals = await _counted(member_ids, quarter, settings)
+    served_ids = await _served(member_ids, quarter, settings)
     members = []
     for row in registered:
         kinds = totals.get(row["member_id"], {})
@@ -152,8 +171,7 @@ async def _report(
                 services=services[0],
                 wishes=wishes[0],
                 minutes=checkins[1] + services[1] + wishes[1],
-                # The seeds' obligation: at least one volunteer activity a quarter.
-                done=checkins[0] + services[0] > 0,
+                done=row["member_id"] in served_ids,
             )
         )
     return DutyReport(

@@ -96,6 +96,9 @@ class MeOut(MemberDetail, kw_only=True):
     org_unit_path: list[str]
     # Signed in with a temporary password: it must be changed before anything else.
     password_change_required: bool = False
+    # The quarters the pages offer (`2026Q3`): the current one on the community's clock
+    # (not the phone's) and those before it, newest first.
+    recent_quarters: list[str]
 
 
 class LoginOut(msgspec.Struct):

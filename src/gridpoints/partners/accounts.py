@@ -33,6 +33,7 @@ from gridpoints.partners.schemas import (
 )
 from gridpoints.partners.services import find_partner
 from gridpoints.partners.tables import PartnerAccount
+from gridpoints.periods import recent_quarters
 from gridpoints.phones import mask_phone, parse_phone
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ async def _account_by_phone(phone: str) -> tuple[int, str | None] | None:
 
 
 async def login(
-    data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer
+    data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer, tz_name: str
 ) -> PartnerLoginOut:
     account_id = await authenticate(
         data.phone, data.password, address, limiter, find=_account_by_phone
@@ -216,4 +217,5 @@ async def login(
             partner_unit_id=row["partner_unit"],
             partner_unit_name=row["unit_name"],
         ),
+        recent_quarters=[q.label for q in recent_quarters(tz_name)],
     )

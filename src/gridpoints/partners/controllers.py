@@ -157,5 +157,6 @@ class PartnerAccountController(Controller):
         client_address: ClientAddress,
         limiter: Limiter,
         tokens: Tokens,
+        settings: AppSettings,
     ) -> PartnerLoginOut:
-        return await accounts.login(data, client_address, limiter, tokens)
+        return await accounts.login(data, client_address, limiter, tokens, settings.timezone)

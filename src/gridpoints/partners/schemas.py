@@ -79,3 +79,6 @@ class PartnerLoginOut(msgspec.Struct):
     token_type: Literal["bearer"]
     expires_in: int
     account: PartnerSelf
+    # The quarters the partner page offers (`2026Q3`): the current one on the community's
+    # clock and those before it, newest first.
+    recent_quarters: list[str]
