@@ -379,10 +379,7 @@ def gridpoints_command() -> list[str]:
     return [sys.executable, "-c", "from gridpoints.cli import main; main()"]
 
 
-BARE = (
-    "import gridpoints.cli, gridpoints.members.jobs, gridpoints.members.importing, "
-    "gridpoints.jobs.runner"
-)
+BARE = "import gridpoints.cli, gridpoints.members.roster_import.job, gridpoints.jobs.runner"
 
 
 def main() -> None:

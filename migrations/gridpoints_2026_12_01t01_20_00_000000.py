@@ -83,20 +83,6 @@ def _unkeyed(prev_hash: str, content: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
 
 
-def _content(row: dict) -> bytes:
-    return canonical_content(
-        at=row["at"],
-        actor_id=row["actor_id"],
-        actor_label=row["actor_label"],
-        action=row["action"],
-        object_type=row["object_type"],
-        object_id=row["object_id"],
-        org_unit_id=row["org_unit_id"],
-        before=row["before"],
-        after=row["after"],
-    )
-
-
 async def rechain_under_key(key: bytes) -> int:
     """Re-hash the unkeyed rows under `key` as far as their chain holds; how many were."""
     engine = engine_finder()
@@ -122,7 +108,7 @@ async def rechain_under_key(key: bytes) -> int:
                 return rehashed
             updates = []
             for row in rows:
-                content = _content(row)
+                content = canonical_content(row)
                 linked = row["prev_hash"] == old_prev
                 if linked and _unkeyed(row["prev_hash"], content) == row["hash"]:
                     new_hash = row_hash(key, new_prev, content)

@@ -17,9 +17,12 @@ from gridpoints.auth.principal import Principal
 from gridpoints.auth.roles import Role
 from gridpoints.jobs.dispatch import RunByCaller, start_job
 from gridpoints.members import registration, services
-from gridpoints.members.schemas import MemberCreate, PairingIn, PartnerUnitIn, RoleGrantIn
-from gridpoints.members.vocab import Category, PartnerKind
+from gridpoints.members.schemas import MemberCreate, RoleGrantIn
+from gridpoints.members.vocab import Category
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
+from gridpoints.partners import services as partners
+from gridpoints.partners.schemas import PairingIn, PartnerUnitIn
+from gridpoints.partners.vocab import PartnerKind
 from gridpoints.settings import Settings
 
 PASSWORD = "correct-horse-1"
@@ -61,14 +64,14 @@ async def build_world(settings: Settings) -> World:
         units.update(
             await create_units_bulk(SYSTEM, [UnitSpec(units[parent], name, code, level_name)])
         )
-    partner = await registration.create_partner(
+    partner = await partners.create_partner(
         SYSTEM,
         PartnerUnitIn(name="测试供电公司党委", kind=PartnerKind.ENTERPRISE, org_unit_id=units["C"]),
     )
-    partner_b = await registration.create_partner(
+    partner_b = await partners.create_partner(
         SYSTEM, PartnerUnitIn(name="乙片区共建单位", kind=PartnerKind.OTHER, org_unit_id=units["B"])
     )
-    pairing = await registration.create_pairing(
+    pairing = await partners.create_pairing(
         SYSTEM,
         partner.id,
         PairingIn(community_id=units["C"], agreement="共建协议", signed_on=date(2026, 1, 1)),

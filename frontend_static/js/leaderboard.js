@@ -77,7 +77,7 @@ async function start() {
     $("status").textContent = "您没有担任网格职务，看不到排行。";
     return;
   }
-  addQuarterOptions($("period"), QUARTERS_SHOWN);
+  addQuarterOptions($("period"), me.recent_quarters, QUARTERS_SHOWN);
   units.addEventListener("change", show);
   $("period").addEventListener("change", show);
   await show();

@@ -31,7 +31,8 @@ const periodSelect = document.getElementById("period");
 function loadSession() {
   try {
     const session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-    return session && session.expiresAt > Date.now() ? session : null;
+    // A session saved before the server gave the quarters is signed in again.
+    return session && session.expiresAt > Date.now() && session.quarters ? session : null;
   } catch (_) {
     return null;
   }
@@ -60,7 +61,7 @@ function showRecord(session) {
   document.getElementById("unit-name").textContent = session.unitName;
   document.getElementById("account-name").textContent = TEXT.account(session.name);
   periodSelect.innerHTML = "";
-  addQuarterOptions(periodSelect, QUARTERS_SHOWN);
+  addQuarterOptions(periodSelect, session.quarters, QUARTERS_SHOWN);
 }
 
 function showSignIn(message) {
@@ -93,6 +94,7 @@ signInForm.addEventListener("submit", async (event) => {
     unitId: body.account.partner_unit_id,
     unitName: body.account.partner_unit_name,
     name: body.account.name,
+    quarters: body.recent_quarters,
   };
   sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
   show(signInError, "");

@@ -63,7 +63,7 @@ async function start() {
     return;
   }
   const select = $("period");
-  addQuarterOptions(select, QUARTERS_SHOWN);
+  addQuarterOptions(select, me.recent_quarters, QUARTERS_SHOWN);
   select.addEventListener("change", () => show(me.id, select.value));
   await show(me.id, select.value);
 }

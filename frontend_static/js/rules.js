@@ -167,7 +167,7 @@ async function main() {
     option.value = String(role.org_unit_id);
     $("unit").appendChild(option);
   }
-  addQuarterOptions($("period"), QUARTERS_SHOWN);
+  addQuarterOptions($("period"), me.recent_quarters, QUARTERS_SHOWN);
   $("dry-run").addEventListener("click", dryRun);
   $("rescore").addEventListener("click", rescore);
   $("download").addEventListener("click", saveWorkbook);

@@ -9,27 +9,13 @@ export function element(tag, className, text) {
   return el;
 }
 
-// The current quarter and the ones before it, newest first: {value: "2026Q4", label: "2026 年第 4 季度"}.
-export function recentQuarters(now, count) {
-  let year = now.getFullYear();
-  let quarter = Math.floor(now.getMonth() / 3) + 1;
-  const out = [];
-  for (let i = 0; i < count; i += 1) {
-    out.push({ value: year + "Q" + quarter, label: year + " 年第 " + quarter + " 季度" });
-    quarter -= 1;
-    if (quarter === 0) {
-      quarter = 4;
-      year -= 1;
-    }
-  }
-  return out;
-}
-
-// Fill a <select> with the current quarter and the `count - 1` before it, newest first.
-export function addQuarterOptions(select, count) {
-  for (const q of recentQuarters(new Date(), count)) {
-    const option = element("option", "", q.label);
-    option.value = q.value;
+// Fill a <select> with the first `count` of `quarters`, the recent quarters the server gives
+// (newest first, on the community's clock, not the phone's): "2026Q4" shows as "2026 年第 4 季度".
+export function addQuarterOptions(select, quarters, count) {
+  for (const value of quarters.slice(0, count)) {
+    const parts = value.split("Q");
+    const option = element("option", "", parts[0] + " 年第 " + parts[1] + " 季度");
+    option.value = value;
     select.appendChild(option);
   }
 }

@@ -25,17 +25,17 @@ from gridpoints.jobs.controllers import JobController
 from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
 from gridpoints.jobs.periodic import Periodic
 from gridpoints.members.account_controllers import MemberAccountController
-from gridpoints.members.controllers import MemberController, PartnerUnitController
+from gridpoints.members.controllers import MemberController
 from gridpoints.members.tree_controllers import OrgTreeController
 from gridpoints.org.controllers import OrgUnitController
-from gridpoints.partners.controllers import PartnerAccountController
+from gridpoints.partners.controllers import PartnerAccountController, PartnerUnitController
 from gridpoints.points.controllers import (
     LeaderboardController,
     MemberPointsController,
     RuleSetController,
 )
 from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.services.controllers import ServiceRecordController
+from gridpoints.service_records.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
 from gridpoints.web.health import HealthController

@@ -219,7 +219,7 @@ def import_members(file: Path, org_unit: str) -> None:
         from gridpoints.auth.principal import Principal
         from gridpoints.jobs.dispatch import run_here
         from gridpoints.jobs.services import get_job
-        from gridpoints.members.jobs import KIND
+        from gridpoints.members.roster_import.job import KIND
 
         unit = await _find_unit(org_unit)
         actor = Principal.system("cli")
@@ -318,8 +318,8 @@ def points() -> None:
 @points.command("score")
 def points_score() -> None:
     """Score every verified event not scored yet."""
-    from gridpoints.points.engine import score_pending
     from gridpoints.points.rulefiles import load_rulesets
+    from gridpoints.points.scoring import score_pending
 
     settings = _settings()
     _require_good_rules(settings)
@@ -334,9 +334,9 @@ def points_close_quarter(period: str) -> None:
     """Apply the period-end rules to PERIOD (2026Q3), once per member and rule."""
     from gridpoints.errors import Invalid
     from gridpoints.periods import parse_quarter
-    from gridpoints.points.engine import score_pending
     from gridpoints.points.period_end import close_quarter
     from gridpoints.points.rulefiles import load_rulesets
+    from gridpoints.points.scoring import score_pending
 
     try:
         quarter = parse_quarter(period)

@@ -19,8 +19,3 @@ def zone(name: str) -> ZoneInfo:
 
 def local_today(tz_name: str) -> date:
     return utcnow().astimezone(zone(tz_name)).date()
-
-
-def quarter_of(day: date) -> str:
-    """The period label of a day, written `2026Q3`."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"

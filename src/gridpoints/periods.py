@@ -1,8 +1,13 @@
-"""Quarters, written `2026Q3`, as half-open ranges of instants in the community's time zone."""
+"""Quarters, written `2026Q3`, as half-open ranges of instants in the community's time zone.
+
+The one place quarter arithmetic lives: the quarter of an instant, the current one, the next
+and previous, and every quarter between two.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,16 +15,47 @@ from gridpoints.clock import utcnow, zone
 from gridpoints.errors import Invalid
 
 _QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<quarter>[1-4])$")
+# How many quarters the pages offer to choose from: the current one and those before it.
+RECENT_QUARTERS = 6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Quarter:
     year: int
     quarter: int
 
+    @classmethod
+    def of(cls, instant: datetime, tz_name: str) -> Quarter:
+        """The quarter `instant` (timezone-aware) falls in on the community's clock."""
+        local = instant.astimezone(zone(tz_name))
+        return cls(local.year, (local.month - 1) // 3 + 1)
+
+    @classmethod
+    def current(cls, tz_name: str) -> Quarter:
+        """The quarter now, on the community's clock."""
+        return cls.of(utcnow(), tz_name)
+
     @property
     def label(self) -> str:
         return f"{self.year}Q{self.quarter}"
+
+    @property
+    def next(self) -> Quarter:
+        return Quarter(self.year + self.quarter // 4, self.quarter % 4 + 1)
+
+    @property
+    def previous(self) -> Quarter:
+        if self.quarter == 1:
+            return Quarter(self.year - 1, 4)
+        return Quarter(self.year, self.quarter - 1)
+
+    def span(self, last: Quarter) -> Iterator[Quarter]:
+        """This quarter and each one after it up to `last`, inclusive (none if `last` is
+        earlier)."""
+        quarter = self
+        while quarter <= last:
+            yield quarter
+            quarter = quarter.next
 
     def bounds(self, tz_name: str) -> tuple[datetime, datetime]:
         """[start, end) of the quarter on the community's clock."""
@@ -31,6 +67,15 @@ class Quarter:
         else:
             end = datetime(self.year, first_month + 3, 1, tzinfo=tz)
         return start, end
+
+
+def recent_quarters(tz_name: str, count: int = RECENT_QUARTERS) -> list[Quarter]:
+    """The current quarter on the community's clock and the `count - 1` before it, newest
+    first."""
+    quarters = [Quarter.current(tz_name)]
+    while len(quarters) < count:
+        quarters.append(quarters[-1].previous)
+    return quarters
 
 
 def parse_quarter(text: str, field: str = "period") -> Quarter:

@@ -9,18 +9,12 @@ from gridpoints.auth.tables import AuthSession
 from gridpoints.checkins.tables import CheckIn
 from gridpoints.events.tables import VerifiedEvent
 from gridpoints.jobs.tables import Job, JobInput, JobOutput
-from gridpoints.members.tables import (
-    Member,
-    MemberRegistration,
-    PartnerUnit,
-    RoleAssignment,
-    UnitPairing,
-)
+from gridpoints.members.tables import Member, MemberRegistration, RoleAssignment
 from gridpoints.org.tables import OrgUnit
-from gridpoints.partners.tables import PartnerAccount
+from gridpoints.partners.tables import PartnerAccount, PartnerUnit, UnitPairing
 from gridpoints.points.tables import PeriodLock, PointsEntry, ScoredEvent
 from gridpoints.resources import resource_dir
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 
 APP_CONFIG = AppConfig(

@@ -74,3 +74,20 @@ def both_or_neither(struct: msgspec.Struct, first: str, second: str, *, absent: 
     if given[0] != given[1]:
         missing, other = (second, first) if given[0] else (first, second)
         raise ValueError(f"field `{missing}`: 须与 {other} 同时给出（或两者都不给）")
+
+
+# Names and phone numbers as forms send them.
+PersonName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=50)]
+PhoneText = Annotated[
+    str,
+    msgspec.Meta(min_length=5, max_length=20, pattern=r"^[0-9+()\- ]+$", examples=["13800138000"]),
+]
+# Length and strength are checked by `auth.passwords.check_new_password`, in Chinese.
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+OrgName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class EndIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Ending a record (a registration, a pairing) on a day."""
+
+    ended_on: Day

@@ -15,8 +15,8 @@ from gridpoints.jobs import registry
 from gridpoints.jobs.dispatch import JobQueue, resubmit_stale, sweep_every
 from gridpoints.jobs.schedule import At, Scheduled
 from gridpoints.members import account
-from gridpoints.members import jobs as member_import
-from gridpoints.partners.services import load_partner_principal
+from gridpoints.members.roster_import import job as member_import
+from gridpoints.partners.accounts import load_partner_principal
 from gridpoints.points import dry_run, rescore
 from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.points.rules import RuleSet

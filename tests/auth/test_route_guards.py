@@ -4,8 +4,8 @@ unit's contact reaches their unit's record and signing out, and nothing meant fo
 from __future__ import annotations
 
 from gridpoints.auth.sessions import AccountKind, open_session
+from gridpoints.partners.accounts import create_account
 from gridpoints.partners.schemas import PartnerAccountIn
-from gridpoints.partners.services import create_account
 from tests.world import SYSTEM
 
 

@@ -12,17 +12,12 @@ from gridpoints.db import engine as db_engine
 from gridpoints.db.migrate import migrate
 from gridpoints.demo.builder import build_demo
 from gridpoints.events.tables import VerifiedEvent
-from gridpoints.members.tables import (
-    Member,
-    MemberRegistration,
-    PartnerUnit,
-    RoleAssignment,
-    UnitPairing,
-)
+from gridpoints.members.tables import Member, MemberRegistration, RoleAssignment
 from gridpoints.members.vocab import Category
 from gridpoints.org.tables import OrgUnit
+from gridpoints.partners.tables import PartnerUnit, UnitPairing
 from gridpoints.points.tables import PointsEntry, ScoredEvent
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
 from tests.conftest import make_settings
 

@@ -9,14 +9,14 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from gridpoints.clock import quarter_of, utcnow
+from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Invalid
 from gridpoints.events.services import EventIn, revoked, verified
-from gridpoints.periods import parse_quarter
+from gridpoints.periods import Quarter, parse_quarter
 from tests.conftest import bearer
 
-PERIOD = quarter_of(utcnow().date())
+PERIOD = Quarter.of(utcnow(), "UTC").label
 
 
 async def _served(world, minutes: int, source: int, *, kind: str = "service") -> EventIn:

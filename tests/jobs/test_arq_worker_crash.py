@@ -23,7 +23,7 @@ from gridpoints.audit.services import verify
 from gridpoints.audit.tables import AuditEntry
 from gridpoints.jobs.dispatch import ArqQueue
 from gridpoints.jobs.tables import Job
-from gridpoints.members.imports import start_import
+from gridpoints.members.roster_import.starting import start_import
 from gridpoints.members.tables import Member
 from tests.conftest import REDIS_TEST_URL, make_settings, service_missing
 from tests.live_server import gridpoints_command

@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from gridpoints.jobs.dispatch import ArqQueue, arq_job_id
 from gridpoints.jobs.tables import Job
 from gridpoints.jobs.worker import build_worker
-from gridpoints.members.imports import start_import
+from gridpoints.members.roster_import.starting import start_import
 from gridpoints.members.tables import Member
 from gridpoints.wiring import open_runtime, periodic_work
 from tests.conftest import REDIS_TEST_URL, make_settings, service_missing

@@ -26,8 +26,8 @@ from gridpoints.jobs.dispatch import RunByCaller, start_job
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.services import get_job
 from gridpoints.jobs.tables import Job
-from gridpoints.members.importing import ImportFileError, ImportLimits, read_table
-from gridpoints.members.jobs import KIND
+from gridpoints.members.roster_import.job import KIND
+from gridpoints.members.roster_import.reading import ImportFileError, ImportLimits, read_table
 from gridpoints.members.tables import Member
 from tests.conftest import bearer
 

@@ -10,8 +10,9 @@ import pytest
 from gridpoints.audit.tables import AuditEntry
 from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.clock import utcnow
-from gridpoints.partners import services
+from gridpoints.partners import accounts
 from gridpoints.partners.schemas import PartnerAccountIn
+from gridpoints.periods import Quarter
 from tests.conftest import bearer
 from tests.world import SYSTEM
 
@@ -35,8 +36,7 @@ async def _sign_in(client, phone: str = PHONE, password: str = PASSWORD):
 
 
 def _period() -> str:
-    now = utcnow()
-    return f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    return Quarter.of(utcnow(), "UTC").label
 
 
 async def _record(client, world, token: str):
@@ -107,24 +107,24 @@ async def test_enabling_again_does_not_revive_the_tokens_issued_before(client, w
 
 
 async def test_the_loader_refuses_disabled_accounts_and_ended_sessions(db, world):
-    account = await services.create_account(
+    account = await accounts.create_account(
         SYSTEM, world.partner, PartnerAccountIn(name="联系人甲", phone=PHONE, password=PASSWORD)
     )
     before = await open_session(AccountKind.PARTNER, account.id)
-    principal = await services.load_partner_principal(account.id, before)
+    principal = await accounts.load_partner_principal(account.id, before)
     assert principal is not None
     assert (principal.partner_unit_id, principal.partner_account_id) == (world.partner, account.id)
     assert principal.session_id == before
     # A session of another account (or a member's with the same number) is not this one's.
     other = await open_session(AccountKind.MEMBER, account.id)
-    assert await services.load_partner_principal(account.id, other) is None
+    assert await accounts.load_partner_principal(account.id, other) is None
 
-    await services.set_account_status(SYSTEM, account.id, enabled=False)
-    assert await services.load_partner_principal(account.id, before) is None
-    await services.set_account_status(SYSTEM, account.id, enabled=True)
-    assert await services.load_partner_principal(account.id, before) is None
+    await accounts.set_account_status(SYSTEM, account.id, enabled=False)
+    assert await accounts.load_partner_principal(account.id, before) is None
+    await accounts.set_account_status(SYSTEM, account.id, enabled=True)
+    assert await accounts.load_partner_principal(account.id, before) is None
     after = await open_session(AccountKind.PARTNER, account.id)
-    assert await services.load_partner_principal(account.id, after) is not None
+    assert await accounts.load_partner_principal(account.id, after) is not None
 
 
 @pytest.mark.parametrize("action", ["disable", "enable"])
@@ -165,7 +165,7 @@ async def test_one_disabled_contact_leaves_the_units_other_contacts_signed_in(cl
 
 async def test_an_account_out_of_sight_is_refused_like_one_that_does_not_exist(client, world):
     # Partner unit PB is registered at grid B: leader A does not see it or its accounts.
-    account_b = await services.create_account(
+    account_b = await accounts.create_account(
         SYSTEM, world.partner_b, PartnerAccountIn(name="联系人乙", phone=PHONE, password=PASSWORD)
     )
     for action in ("disable", "enable"):

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from gridpoints.audit.tables import AuditEntry
 from gridpoints.clock import utcnow
+from gridpoints.periods import Quarter
 from tests.conftest import bearer
 
 PASSWORD = "partner-pass-123"
@@ -80,8 +81,7 @@ async def test_a_contact_signs_in_and_downloads_only_their_units_record(client, 
     body = signed_in.json()
     assert body["account"]["partner_unit_id"] == world.partner
     headers = {"Authorization": f"Bearer {body['access_token']}"}
-    now = utcnow()
-    period = f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    period = Quarter.of(utcnow(), "UTC").label
     record = await client.get(
         f"/api/v1/partner-units/{world.partner}/record.xlsx",
         params={"period": period},

@@ -3,13 +3,15 @@ title, members' names and grids), and a stored control character never makes it 
 
 from __future__ import annotations
 
-from gridpoints.clock import quarter_of, utcnow
-from gridpoints.members.tables import Member, PartnerUnit
+from gridpoints.clock import utcnow
+from gridpoints.members.tables import Member
 from gridpoints.org.tables import OrgUnit
+from gridpoints.partners.tables import PartnerUnit
+from gridpoints.periods import Quarter
 from tests.conftest import bearer
 from tests.workbooks import HYPERLINK, formulas, text_of
 
-PERIOD = quarter_of(utcnow().date())
+PERIOD = Quarter.of(utcnow(), "UTC").label
 
 
 async def _record(client, world):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gridpoints.db import sql
-from gridpoints.points.bulk import amount_sql
+from gridpoints.points.amounts import amount_sql
 from gridpoints.points.rules import Points, Rule
 
 MINUTES = [0, 1, 20, 29, 30, 44, 45, 59, 60, 89, 90, 95, 100, 600, 1441]

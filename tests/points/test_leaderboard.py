@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from gridpoints.clock import quarter_of, utcnow, zone
+from gridpoints.clock import utcnow, zone
 from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
 from gridpoints.periods import Quarter
-from gridpoints.points.engine import score_pending
 from gridpoints.points.rulefiles import load_rulesets
+from gridpoints.points.scoring import score_pending
 from gridpoints.points.standings import quarter_standings
 from tests.conftest import bearer
 
@@ -34,7 +34,7 @@ async def test_a_leader_reads_the_grids_leaderboard_and_its_charts(client, world
             )
     rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     await score_pending(rulesets, settings)
-    period = quarter_of(now.astimezone(zone(settings.timezone)).date())
+    period = Quarter.of(now, settings.timezone).label
     path = f"/api/v1/org-units/{world.units['A']}/leaderboard"
     board = await client.get(
         path, params={"period": period}, headers=bearer(client, world.leader_a)
@@ -81,8 +81,7 @@ async def test_standings_give_every_member_with_points_their_grid_rank(world, se
             )
     rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     await score_pending(rulesets, settings)
-    local = now.astimezone(zone(settings.timezone))
-    quarter = Quarter(local.year, (local.month - 1) // 3 + 1)
+    quarter = Quarter.of(now, settings.timezone)
     found = [s async for chunk in quarter_standings(quarter, settings, chunk=2) for s in chunk]
     assert {(s.member_id, s.grid_id, s.total, s.rank) for s in found} == {
         (world.member_a, world.units["A"], 4, 1),

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gridpoints.clock import quarter_of, utcnow
+from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
 from gridpoints.events.tables import VerifiedEvent
-from gridpoints.points.engine import score_pending
+from gridpoints.periods import Quarter
 from gridpoints.points.rulefiles import load_rulesets
+from gridpoints.points.scoring import score_pending
 from gridpoints.points.tables import PointsEntry
 from tests.conftest import bearer
 
@@ -24,7 +25,7 @@ def rulesets(settings):
 
 
 def _period() -> str:
-    return quarter_of(utcnow().date())
+    return Quarter.of(utcnow(), "UTC").label
 
 
 async def _event(

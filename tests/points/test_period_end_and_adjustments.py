@@ -29,8 +29,7 @@ def rulesets(settings):
 
 
 def _quarter() -> Quarter:
-    today = utcnow().date()
-    return Quarter(today.year, (today.month - 1) // 3 + 1)
+    return Quarter.of(utcnow(), "UTC")
 
 
 async def _served(world, member_id: int, source_id: int) -> None:

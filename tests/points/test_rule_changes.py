@@ -13,19 +13,18 @@ import pytest
 from openpyxl import load_workbook
 
 from gridpoints.app import create_app
-from gridpoints.clock import local_today, utcnow
+from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
 from gridpoints.jobs.dispatch import RunByCaller, start_job
 from gridpoints.jobs.runner import run_job
 from gridpoints.jobs.tables import Job
 from gridpoints.org.tables import OrgUnit
-from gridpoints.periods import Quarter, parse_quarter
-from gridpoints.points.engine import score_pending
+from gridpoints.periods import Quarter
 from gridpoints.points.locks import lock_period
 from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rulefiles import load_rulesets
-from gridpoints.points.schedule import previous_quarter
+from gridpoints.points.scoring import score_pending
 from gridpoints.points.tables import PointsEntry
 from tests.conftest import bearer, serving
 from tests.points.test_scoped_rulesets import EVERYWHERE
@@ -51,8 +50,7 @@ HARSHER = {"points = { fixed = -5 }": "points = { fixed = -10 }"}
 
 
 def _quarter(settings) -> Quarter:
-    today = local_today(settings.timezone)
-    return parse_quarter(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+    return Quarter.current(settings.timezone)
 
 
 async def _event(
@@ -292,7 +290,7 @@ async def test_a_rescore_adopts_the_new_version_by_compensating_entries(
 async def test_a_rescore_of_a_closed_quarter_applies_its_period_end_rules_again(
     client, world, settings, tmp_path
 ):
-    quarter = previous_quarter(settings)
+    quarter = Quarter.current(settings.timezone).previous
     rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     await close_quarter(rulesets, quarter, settings)
     assert await _total(world.member_a, quarter.label) == -5
@@ -318,7 +316,7 @@ async def test_a_rescore_of_a_closed_quarter_applies_its_period_end_rules_again(
 
 
 async def test_a_dry_run_of_an_ended_quarter_counts_its_period_end_rules(client, world, settings):
-    quarter = previous_quarter(settings)
+    quarter = Quarter.current(settings.timezone).previous
     rulesets = load_rulesets(settings.scoring_rules_dir, settings.activity_categories)
     await close_quarter(rulesets, quarter, settings)
     started = await client.post(

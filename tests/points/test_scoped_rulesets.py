@@ -9,8 +9,8 @@ from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
 from gridpoints.events.tables import VerifiedEvent
 from gridpoints.org.tables import OrgUnit
-from gridpoints.points.engine import score_pending
 from gridpoints.points.rulefiles import load_rulesets
+from gridpoints.points.scoring import score_pending
 from gridpoints.points.tables import PointsEntry
 
 EVERYWHERE = """

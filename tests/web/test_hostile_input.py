@@ -14,7 +14,7 @@ import pytest
 from gridpoints.activities.tables import Activity
 from gridpoints.checkins.tables import CheckIn
 from gridpoints.clock import utcnow
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from tests.checkins.scans import SITE, current_code, scan_body
 from tests.conftest import bearer
 from tests.world import PASSWORD

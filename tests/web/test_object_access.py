@@ -22,15 +22,16 @@ from gridpoints.auth.sessions import AccountKind, open_session
 from gridpoints.checkins.schemas import CheckInIn
 from gridpoints.checkins.services import check_in
 from gridpoints.clock import utcnow
-from gridpoints.members import registration, services
+from gridpoints.members import services
 from gridpoints.members.account import acting_member
-from gridpoints.members.schemas import MemberCreate, PairingIn
+from gridpoints.members.schemas import MemberCreate
 from gridpoints.members.vocab import Category
-from gridpoints.partners.schemas import PartnerAccountIn
-from gridpoints.partners.services import create_account
-from gridpoints.services.schemas import ServiceRecordIn
-from gridpoints.services.services import attach_photo
-from gridpoints.services.services import submit as submit_service
+from gridpoints.partners.accounts import create_account
+from gridpoints.partners.schemas import PairingIn, PartnerAccountIn
+from gridpoints.partners.services import create_pairing
+from gridpoints.service_records.schemas import ServiceRecordIn
+from gridpoints.service_records.services import attach_photo
+from gridpoints.service_records.services import submit as submit_service
 from gridpoints.wishes.schemas import WishIn
 from gridpoints.wishes.services import post_wish
 from tests.conftest import bearer
@@ -63,7 +64,7 @@ async def _objects_of_b(world, settings) -> dict[str, int]:
         ),
         settings,
     )
-    pairing_b = await registration.create_pairing(
+    pairing_b = await create_pairing(
         SYSTEM,
         world.partner_b,
         PairingIn(

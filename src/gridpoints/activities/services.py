@@ -10,7 +10,7 @@ import msgspec
 
 from gridpoints.activities.codes import make_token, slot_ends_at, slot_of
 from gridpoints.activities.schemas import ActivityIn, ActivityOut, ActivityPatch, CheckinCode
-from gridpoints.activities.tables import Activity
+from gridpoints.activities.tables import Activity, ActivityStatus
 from gridpoints.activities.vocab import category_label
 from gridpoints.audit.services import Change, record
 from gridpoints.auth.access import Target, check
@@ -135,7 +135,7 @@ async def create_activity(actor: Principal, data: ActivityIn, settings: Settings
             **{k: v for k, v in values.items() if k != "org_unit_id"},
             "org_unit": unit["id"],
             "code_secret": secrets.token_urlsafe(32),
-            "status": "scheduled",
+            "status": ActivityStatus.SCHEDULED,
             "created_by": actor.member_id,
             "created_at": now,
             "updated_at": now,
@@ -215,7 +215,7 @@ async def current_code(
     actor: Principal, activity_id: int, settings: Settings, base_url: str, now: datetime
 ) -> CheckinCode:
     row = await find_activity(actor, activity_id, Capability.MANAGE_ACTIVITIES)
-    if row["status"] != "scheduled":
+    if row["status"] != ActivityStatus.SCHEDULED:
         raise NotFound(WHAT)
     slot = slot_of(now, settings.checkin_slot_seconds)
     token = make_token(settings.secret_key, row["code_secret"], activity_id, slot)

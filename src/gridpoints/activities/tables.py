@@ -1,5 +1,7 @@
 """Activities organised by an org unit."""
 
+from enum import StrEnum
+
 from piccolo.columns import (
     DoublePrecision,
     ForeignKey,
@@ -12,6 +14,13 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 from gridpoints.org.tables import OrgUnit
+
+
+class ActivityStatus(StrEnum):
+    """Only a scheduled activity takes check-ins and shows its code."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
 
 
 class Activity(Table, tablename="activity"):
@@ -27,7 +36,7 @@ class Activity(Table, tablename="activity"):
     capacity = Integer(null=True, default=None)
     # Mixed into the signing key of this activity's check-in tokens only.
     code_secret = Varchar(length=64)
-    status = Varchar(length=20, default="scheduled")
+    status = Varchar(length=20, default="scheduled", choices=ActivityStatus)
     created_by = Integer(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()

@@ -14,12 +14,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 GENESIS_HASH = "0" * 64
+CONTENT_FIELDS = (
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "org_unit_id",
+    "before",
+    "after",
+)
 _CHECKPOINT_LABEL = "gridpoints-audit-checkpoint"
 
 
@@ -30,32 +42,13 @@ def encode_state(value: Any) -> str | None:
     return msgspec.json.encode(value, order="sorted").decode()
 
 
-def canonical_content(
-    *,
-    at: datetime,
-    actor_id: int | None,
-    actor_label: str,
-    action: str,
-    object_type: str,
-    object_id: int | None,
-    org_unit_id: int | None,
-    before: str | None,
-    after: str | None,
-) -> bytes:
-    return msgspec.json.encode(
-        {
-            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "actor_id": actor_id,
-            "actor_label": actor_label,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "org_unit_id": org_unit_id,
-            "before": before,
-            "after": after,
-        },
-        order="sorted",
-    )
+def canonical_content(row: Mapping[str, Any]) -> bytes:
+    """What a row's hash covers: its `CONTENT_FIELDS`, taken from a stored audit row or an
+    entry about to be written (`before` and `after` already encoded by `encode_state`)."""
+    content = {field: row[field] for field in CONTENT_FIELDS}
+    at: datetime = row["at"]
+    content["at"] = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return msgspec.json.encode(content, order="sorted")
 
 
 def row_hash(key: bytes, prev_hash: str, content: bytes) -> str:

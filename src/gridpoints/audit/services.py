@@ -83,17 +83,7 @@ class Entry(msgspec.Struct, frozen=True):
     after: str | None
 
     def content(self) -> bytes:
-        return canonical_content(
-            at=self.at,
-            actor_id=self.actor_id,
-            actor_label=self.actor_label,
-            action=self.action,
-            object_type=self.object_type,
-            object_id=self.object_id,
-            org_unit_id=self.org_unit_id,
-            before=self.before,
-            after=self.after,
-        )
+        return canonical_content(msgspec.structs.asdict(self))
 
 
 class Actor(Protocol):
@@ -278,17 +268,7 @@ async def verify(batch_size: int = 5000, *, settings: Settings | None = None) ->
 def _row_fault(key: bytes, row: dict[str, Any], expected_prev: str) -> str | None:
     if row["prev_hash"] != expected_prev:
         return "prev_hash does not match the previous row's hash (a row was removed or reordered)"
-    content = canonical_content(
-        at=row["at"],
-        actor_id=row["actor_id"],
-        actor_label=row["actor_label"],
-        action=row["action"],
-        object_type=row["object_type"],
-        object_id=row["object_id"],
-        org_unit_id=row["org_unit_id"],
-        before=row["before"],
-        after=row["after"],
-    )
+    content = canonical_content(row)
     if not same_digest(row_hash(key, row["prev_hash"], content), row["hash"]):
         return "content does not match its hash under the audit key (the row was altered)"
     return None

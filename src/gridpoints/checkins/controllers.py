@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -15,7 +14,6 @@ from gridpoints.auth.dependencies import Actor
 from gridpoints.auth.principal import Caller
 from gridpoints.checkins import services
 from gridpoints.checkins.schemas import (
-    BatchItemOut,
     BatchOut,
     CheckInBatch,
     CheckInIn,
@@ -25,7 +23,6 @@ from gridpoints.checkins.schemas import (
     ReviewIn,
 )
 from gridpoints.clock import utcnow
-from gridpoints.errors import DomainError
 from gridpoints.schemas import Page
 from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems, replayed
@@ -35,10 +32,6 @@ from gridpoints.web.route_options import LOADS_OWN_PRINCIPAL
 ReviewQuery = Annotated[
     Literal["accepted", "pending", "rejected"] | None, QueryParameter(required=False)
 ]
-
-
-log = logging.getLogger(__name__)
-_ITEM_FAILED = {"status": 500, "code": "internal", "detail": "服务器内部错误，请稍后再发送此条"}
 
 
 def _stored(checkin: CheckInOut, created: bool) -> Response[CheckInOut]:
@@ -77,27 +70,7 @@ class CheckInController(Controller):
     async def check_in_batch(
         self, request: Request[Caller, Token, State], data: JSONBody[CheckInBatch]
     ) -> BatchOut:
-        caller, settings = request.user, request.app.state.settings
-        results = []
-        for item in data.items:
-            try:
-                checkin, created = await services.check_in(caller, item, settings, utcnow())
-                results.append(
-                    BatchItemOut(str(item.client_id), 201 if created else 200, checkin=checkin)
-                )
-            except DomainError as exc:
-                problem = {"status": exc.status, "code": exc.code, "detail": exc.detail}
-                if exc.problems:
-                    problem["errors"] = [
-                        {"field": p.field, "detail": p.detail} for p in exc.problems
-                    ]
-                results.append(BatchItemOut(str(item.client_id), exc.status, problem=problem))
-            except Exception:
-                # Items before this one are stored: the batch still answers for each item,
-                # and the phone keeps this one queued to send again.
-                log.exception("check-in %s of a batch failed", item.client_id)
-                results.append(BatchItemOut(str(item.client_id), 500, problem=dict(_ITEM_FAILED)))
-        return BatchOut(items=results)
+        return await services.check_in_batch(request.user, data.items, request.app.state.settings)
 
     @post(
         "/proxy",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
 from gridpoints.activities.schemas import Latitude, Longitude
+from gridpoints.errors import DomainError
 from gridpoints.schemas import PLAIN, AwareDatetime, Id, both_or_neither
 
 Token = Annotated[str, PLAIN, msgspec.Meta(min_length=1, max_length=200)]
@@ -70,11 +71,31 @@ class CheckInOut(msgspec.Struct):
     proxy_reason: str | None
 
 
+class ItemFieldProblem(msgspec.Struct, frozen=True):
+    field: str
+    detail: str
+
+
+class ItemProblem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Why one item of a batch was not stored: the status, machine code, detail and bad
+    fields of the problem the item alone would have got (the batch itself answers 200)."""
+
+    status: int
+    code: str
+    detail: str
+    errors: list[ItemFieldProblem] = msgspec.field(default_factory=list)
+
+    @classmethod
+    def of(cls, error: DomainError) -> ItemProblem:
+        fields = [ItemFieldProblem(p.field, p.detail) for p in error.problems]
+        return cls(error.status, error.code, error.detail, fields)
+
+
 class BatchItemOut(msgspec.Struct, omit_defaults=True):
     client_id: str
     status: int
     checkin: CheckInOut | None = None
-    problem: dict[str, Any] | None = None
+    problem: ItemProblem | None = None
 
 
 class BatchOut(msgspec.Struct):

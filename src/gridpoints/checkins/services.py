@@ -4,6 +4,7 @@ or when looks wrong, and turned into a verified event once closed and accepted."
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,7 @@ import msgspec
 
 from gridpoints.activities.codes import TOKEN_PROBLEM_LABELS, check_token
 from gridpoints.activities.services import find_activity
+from gridpoints.activities.tables import ActivityStatus
 from gridpoints.audit.services import Change, record
 from gridpoints.auth.access import Target, check, forbid_self_dealing, require, sees
 from gridpoints.auth.permissions import Capability
@@ -19,8 +21,16 @@ from gridpoints.auth.principal import Caller, Principal
 from gridpoints.auth.sessions import PasswordChangeRequired
 from gridpoints.checkins import flags as rules
 from gridpoints.checkins import store
-from gridpoints.checkins.schemas import CheckInIn, CheckInOut, ProxyCheckInIn, ReviewIn
-from gridpoints.checkins.tables import CheckIn
+from gridpoints.checkins.schemas import (
+    BatchItemOut,
+    BatchOut,
+    CheckInIn,
+    CheckInOut,
+    ItemProblem,
+    ProxyCheckInIn,
+    ReviewIn,
+)
+from gridpoints.checkins.tables import CheckIn, Review
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, DomainError, Forbidden, Invalid, Unauthenticated
@@ -29,8 +39,12 @@ from gridpoints.members.account import load_principal
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
 from gridpoints.settings import Settings
+from gridpoints.transitions import Transitions
+
+log = logging.getLogger(__name__)
 
 WHAT = "签到记录"
+_ITEM_FAILED = ItemProblem(500, "internal", "服务器内部错误，请稍后再发送此条")
 # A phone clock a little ahead is normal; more than this and the arrival time is used.
 _CLOCK_TOLERANCE = timedelta(minutes=5)
 _COLUMNS = (
@@ -40,6 +54,19 @@ _COLUMNS = (
     CheckIn.activity._.org_unit.as_alias("activity_unit"),
     CheckIn.activity._.org_unit._.path.as_alias("activity_path"),
     CheckIn.member._.name.as_alias("member_name"),
+)
+
+
+def _ruled_already(current: Review, _target: Review) -> Conflict:
+    return Conflict(f"该签到当前状态为 {current}，不能再通过", code="not_pending")
+
+
+# A leader's rulings. A ruling that is the check-in's state already changes nothing, and a
+# new flag at check-out sends an accepted check-in back to pending (`_close`).
+RULINGS = Transitions(
+    Review,
+    {Review.PENDING: {Review.ACCEPTED, Review.REJECTED}, Review.ACCEPTED: {Review.REJECTED}},
+    _ruled_already,
 )
 
 
@@ -116,6 +143,26 @@ async def check_in(
     return await _result(checkin_id, values, activity, member_name=actor.name)
 
 
+async def check_in_batch(caller: Caller, items: list[CheckInIn], settings: Settings) -> BatchOut:
+    """A phone's offline queue, in order: each item as `check_in` takes it alone, arriving now.
+    An item refused or failed answers with its own status and problem; the others stand."""
+    results = []
+    for item in items:
+        client_id = str(item.client_id)
+        try:
+            checkin, created = await check_in(caller, item, settings, utcnow())
+        except DomainError as refusal:
+            results.append(BatchItemOut(client_id, refusal.status, problem=ItemProblem.of(refusal)))
+        except Exception:
+            # Items before this one are stored: the batch still answers for each item,
+            # and the phone keeps this one queued to send again.
+            log.exception("check-in %s of a batch failed", item.client_id)
+            results.append(BatchItemOut(client_id, 500, problem=_ITEM_FAILED))
+        else:
+            results.append(BatchItemOut(client_id, 201 if created else 200, checkin=checkin))
+    return BatchOut(items=results)
+
+
 class _NotInvited(Forbidden):
     """No such activity, or the member is not among its invitees: which one the caller
     may learn depends on their roles (see `_explain_not_invited`)."""
@@ -151,7 +198,7 @@ async def _admit(
     invitation = Target(path=activity["org_path"], invites_residents=True)
     if activity["id"] is None or not sees(actor, invitation):
         raise _NotInvited()
-    if activity["status"] != "scheduled":
+    if activity["status"] != ActivityStatus.SCHEDULED:
         raise Conflict("活动已取消", code="activity_cancelled")
     token = check_token(
         data.token,
@@ -200,7 +247,7 @@ async def _admit(
         "accuracy_m": data.accuracy_m,
         "token_slot": token.slot,
         "flags": rules.encode(found),
-        "review": "pending" if found else "accepted",
+        "review": Review.PENDING if found else Review.ACCEPTED,
     }
     return actor, activity, values
 
@@ -230,7 +277,7 @@ async def proxy_check_in(
         "checked_in_at": now,
         "received_at": now,
         "flags": "",
-        "review": "accepted",
+        "review": Review.ACCEPTED,
         "proxy_by": actor.member_id,
         "proxy_reason": data.reason.strip(),
         "body_hash": body_hash,
@@ -333,8 +380,8 @@ async def _close(
     actor: Principal, row: dict[str, Any], closed_at: datetime, kind: str, *, flags: str
 ) -> None:
     review = row["review"]
-    if flags != row["flags"] and review == "accepted":
-        review = "pending"
+    if flags != row["flags"] and review == Review.ACCEPTED:
+        review = Review.PENDING
     await CheckIn.update(
         {
             CheckIn.checked_out_at: closed_at,
@@ -354,7 +401,7 @@ async def _close(
             after={"checked_out_at": closed_at, "by": kind, "flags": flags},
         ),
     )
-    if review == "accepted":
+    if review == Review.ACCEPTED:
         await events.verified(_event({**row, "checked_out_at": closed_at}), actor.member_id)
 
 
@@ -376,19 +423,19 @@ async def close_stale(actor: Principal, ended_before: datetime, now: datetime) -
 
 async def review(actor: Principal, checkin_id: int, data: ReviewIn) -> CheckInOut:
     """A leader rules on a flagged check-in; a rejection needs a reason."""
-    if data.decision == "rejected" and len(data.reason.strip()) < 2:
+    decision = Review(data.decision)
+    if decision == Review.REJECTED and len(data.reason.strip()) < 2:
         raise Invalid.field("reason", "驳回时请填写理由")
     async with writing():
         row = await find_checkin(actor, checkin_id, Capability.MANAGE_ACTIVITIES)
         # Nor one the ruler made themselves for someone else (a proxy check-in).
         forbid_self_dealing(actor, row["member"], row["proxy_by"], action="审核")
-        if row["review"] == data.decision:
+        if row["review"] == decision:
             return present(row)
-        if row["review"] != "pending" and data.decision == "accepted":
-            raise Conflict(f"该签到当前状态为 {row['review']}，不能再通过", code="not_pending")
+        RULINGS.check(row["review"], decision)
         await CheckIn.update(
             {
-                CheckIn.review: data.decision,
+                CheckIn.review: decision,
                 CheckIn.review_reason: data.reason.strip() or None,
                 CheckIn.reviewed_by: actor.member_id,
                 CheckIn.reviewed_at: utcnow(),
@@ -402,12 +449,12 @@ async def review(actor: Principal, checkin_id: int, data: ReviewIn) -> CheckInOu
                 checkin_id,
                 row["activity_unit"],
                 before={"review": row["review"]},
-                after={"review": data.decision, "reason": data.reason.strip()},
+                after={"review": decision, "reason": data.reason.strip()},
             ),
         )
         if row["checked_out_at"] is not None:
             event = _event(row)
-            if data.decision == "accepted":
+            if decision == Review.ACCEPTED:
                 await events.verified(event, actor.member_id)
             else:
                 await events.revoked(event, actor.member_id)

@@ -1,5 +1,7 @@
 """Check-ins: one row per `client_id` (made by the phone), so a replay never makes another."""
 
+from enum import StrEnum
+
 from piccolo.columns import (
     UUID,
     BigInt,
@@ -17,6 +19,15 @@ from gridpoints.activities.tables import Activity
 from gridpoints.members.tables import Member
 
 
+class Review(StrEnum):
+    """A check-in is accepted as it came, or flagged and pending a leader's ruling, which
+    accepts or rejects it."""
+
+    ACCEPTED = "accepted"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
 class CheckIn(Table, tablename="checkin"):
     client_id = UUID(unique=True)
     activity = ForeignKey(Activity, null=False, on_delete=OnDelete.restrict, index=True)
@@ -30,7 +41,7 @@ class CheckIn(Table, tablename="checkin"):
     accuracy_m = DoublePrecision(null=True, default=None)
     token_slot = BigInt(null=True, default=None)
     flags = Varchar(length=200, default="")  # comma-separated flag codes
-    review = Varchar(length=10, index=True)  # accepted | pending | rejected
+    review = Varchar(length=10, index=True, choices=Review)
     review_reason = Text(null=True, default=None)
     reviewed_by = Integer(null=True, default=None)
     reviewed_at = Timestamptz(null=True, default=None)

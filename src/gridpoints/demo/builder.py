@@ -23,17 +23,14 @@ from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.demo import names
 from gridpoints.demo.history import score_history, write_history
-from gridpoints.members.tables import (
-    Member,
-    MemberRegistration,
-    PartnerUnit,
-    RoleAssignment,
-    UnitPairing,
-)
-from gridpoints.members.vocab import Category, RecordState
+from gridpoints.members.adding import NewMember, add_members
+from gridpoints.members.tables import Member, RoleAssignment
+from gridpoints.members.vocab import Category
 from gridpoints.org.queries import unit_ids_within
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.org.tables import OrgUnit
+from gridpoints.partners.tables import PartnerUnit, UnitPairing
+from gridpoints.partners.vocab import RecordState
 from gridpoints.points.rulefiles import load_rulesets
 from gridpoints.settings import Settings
 
@@ -169,8 +166,9 @@ async def _build(settings: Settings, password_hash: str) -> None:
     )
     async with writing():
         partners = await _partner_units(rng, community_id)
-        members = await _members(rng, password_hash, list(stairwells.values()), partners)
-        await _registrations(members, community_id)
+        members = await _members(
+            rng, password_hash, list(stairwells.values()), partners, community_id
+        )
         await _roles(
             rng,
             members,
@@ -268,12 +266,16 @@ def _person_name(rng: random.Random) -> str:
 
 
 async def _members(
-    rng: random.Random, password_hash: str, stairwell_ids: list[int], partners: list[int]
+    rng: random.Random,
+    password_hash: str,
+    stairwell_ids: list[int],
+    partners: list[int],
+    community_id: int,
 ) -> list[dict[str, Any]]:
-    now = utcnow()
+    """The members, those in service dual-registered with the community."""
     categories = [c for c, n in CATEGORY_COUNTS.items() for _ in range(n)]
     rng.shuffle(categories)
-    rows = []
+    new = []
     for index, category in enumerate(categories):
         employer, partner = None, None
         if category is Category.IN_SERVICE:
@@ -282,75 +284,30 @@ async def _members(
                 employer = names.PARTNER_UNITS[partners.index(partner)][0]
             else:
                 employer = rng.choice(names.OTHER_EMPLOYERS)
-        rows.append(
-            Member(
+        new.append(
+            NewMember(
                 name=_person_name(rng),
                 phone=f"1390000{index:04d}",
-                category=category.value,
+                category=category,
                 org_unit=rng.choice(stairwell_ids),
-                status="active",
                 password_hash=password_hash,
                 employer=employer,
                 partner_unit=partner,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    members: list[dict[str, Any]] = []
-    for start in range(0, len(rows), 500):
-        members += await Member.insert(*rows[start : start + 500]).returning(
-            Member.id,
-            Member.category,
-            Member.org_unit,
-            Member.partner_unit,
-            Member.name,
-            Member.phone,
-        )
-    await record_many(
-        DEMO_ACTOR,
-        [
-            Change(
-                "member.create",
-                "member",
-                m["id"],
-                m["org_unit"],
-                after={"name": m["name"], "category": m["category"], "org_unit": m["org_unit"]},
-            )
-            for m in members
-        ],
-    )
-    return members
-
-
-async def _registrations(members: list[dict[str, Any]], community_id: int) -> None:
-    in_service = [m for m in members if m["category"] == Category.IN_SERVICE.value]
-    now = utcnow()
-    inserted = await MemberRegistration.insert(
-        *[
-            MemberRegistration(
-                member=m["id"],
                 community=community_id,
-                partner_unit=m["partner_unit"],
-                reported_on=date(2026, 1, 10),
-                state=RecordState.ACTIVE.value,
-                created_at=now,
             )
-            for m in in_service
-        ]
-    ).returning(MemberRegistration.id, MemberRegistration.member)
-    await record_many(
-        DEMO_ACTOR,
-        [
-            Change(
-                "registration.create",
-                "member_registration",
-                row["id"],
-                community_id,
-                after={"member": row["member"], "community": community_id},
-            )
-            for row in inserted
-        ],
-    )
+        )
+    added = await add_members(DEMO_ACTOR, new, reported_on=date(2026, 1, 10), source="demo")
+    return [
+        {
+            "id": member_id,
+            "category": m.category.value,
+            "org_unit": m.org_unit,
+            "partner_unit": m.partner_unit,
+            "name": m.name,
+            "phone": m.phone,
+        }
+        for m, member_id in zip(new, added.member_ids, strict=True)
+    ]
 
 
 async def _roles(

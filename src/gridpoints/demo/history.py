@@ -15,19 +15,19 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from gridpoints.activities.tables import Activity
-from gridpoints.checkins.tables import CheckIn
-from gridpoints.clock import utcnow, zone
+from gridpoints.activities.tables import Activity, ActivityStatus
+from gridpoints.checkins.tables import CheckIn, Review
+from gridpoints.clock import utcnow
 from gridpoints.events.tables import VerifiedEvent
 from gridpoints.members.tables import Member
 from gridpoints.org.tables import OrgUnit
 from gridpoints.periods import Quarter
-from gridpoints.points.engine import score_pending
 from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rules import RuleSet
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.points.scoring import score_pending
+from gridpoints.service_records.tables import RecordState, ServiceRecord
 from gridpoints.settings import Settings
-from gridpoints.wishes.tables import Wish
+from gridpoints.wishes.tables import Wish, WishState
 
 DAYS = 365
 ACTIVITY_TITLES = {
@@ -81,7 +81,9 @@ async def score_history(settings: Settings, rulesets: list[RuleSet]) -> None:
     """Score the year by the rules in force and close its ended quarters."""
     now = utcnow()
     await score_pending(rulesets, settings)
-    for quarter in _ended_quarters(now - timedelta(days=DAYS), now, settings.timezone):
+    tz = settings.timezone
+    first = Quarter.of(now - timedelta(days=DAYS), tz).next
+    for quarter in first.span(Quarter.of(now, tz).previous):
         await close_quarter(rulesets, quarter, settings)
 
 
@@ -131,7 +133,7 @@ async def _activities(rng, start, now, by_area, events) -> tuple[int, int]:
                 lng=lng,
                 radius_m=300,
                 code_secret=secrets.token_urlsafe(24),
-                status="scheduled",
+                status=ActivityStatus.SCHEDULED,
                 created_at=begins - timedelta(days=3),
                 updated_at=begins - timedelta(days=3),
             )
@@ -146,7 +148,9 @@ async def _activities(rng, start, now, by_area, events) -> tuple[int, int]:
             arrived = activity.starts_at + timedelta(minutes=rng.randrange(20))
             left = activity.ends_at - timedelta(minutes=rng.randrange(15))
             flagged = rng.random() < 0.06
-            review = "accepted" if not flagged else rng.choice(("accepted", "rejected"))
+            review = (
+                Review.ACCEPTED if not flagged else rng.choice((Review.ACCEPTED, Review.REJECTED))
+            )
             checkins.append(
                 CheckIn(
                     client_id=uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -160,7 +164,7 @@ async def _activities(rng, start, now, by_area, events) -> tuple[int, int]:
                     accuracy_m=15,
                     flags="outside_fence" if flagged else "",
                     review=review,
-                    review_reason="经核实不在现场" if review == "rejected" else None,
+                    review_reason="经核实不在现场" if review == Review.REJECTED else None,
                     checked_out_at=left,
                     checkout_kind="member",
                     body_hash=hashlib.sha256(rng.randbytes(16)).hexdigest(),
@@ -171,7 +175,7 @@ async def _activities(rng, start, now, by_area, events) -> tuple[int, int]:
     for checkin_id, checkin, (area, person, category, arrived, review) in zip(
         checkin_ids, checkins, facts, strict=True
     ):
-        if review == "accepted":
+        if review == Review.ACCEPTED:
             minutes = int((checkin.checked_out_at - arrived).total_seconds() // 60)
             events.append(
                 _event("checkin", checkin_id, person["id"], area, category, arrived, minutes)
@@ -188,7 +192,7 @@ async def _services(rng, start, now, people, events, by_area) -> int:
             continue
         for _ in range(rng.randint(1, 4)):
             served = start + timedelta(days=rng.randrange(DAYS - 2), hours=rng.randrange(10))
-            state = "approved" if rng.random() > 0.14 else "rejected"
+            state = RecordState.APPROVED if rng.random() > 0.14 else RecordState.REJECTED
             records.append(
                 ServiceRecord(
                     member=person["id"],
@@ -199,13 +203,13 @@ async def _services(rng, start, now, people, events, by_area) -> int:
                     state=state,
                     submitted_by=person["id"],
                     decided_at=served + timedelta(days=1),
-                    reason="材料不全，无法核实" if state == "rejected" else None,
+                    reason="材料不全，无法核实" if state == RecordState.REJECTED else None,
                     created_at=served,
                 )
             )
     ids = await _insert(ServiceRecord, records)
     for record_id, record in zip(ids, records, strict=True):
-        if record.state == "approved":
+        if record.state == RecordState.APPROVED:
             events.append(
                 _event(
                     "service",
@@ -236,7 +240,7 @@ async def _wishes(rng, start, now, by_area, events) -> int:
                 title=rng.choice(WISH_TITLES),
                 description="",
                 category="resident_service",
-                state="confirmed" if confirmed else "fulfilled",
+                state=WishState.CONFIRMED if confirmed else WishState.FULFILLED,
                 claimed_by=claimant,
                 claimed_at=posted + timedelta(days=1),
                 evidence="已送到居民家中",
@@ -248,20 +252,7 @@ async def _wishes(rng, start, now, by_area, events) -> int:
         claimants.append((claimant, area))
     ids = await _insert(Wish, wishes)
     for wish_id, wish, (claimant, area) in zip(ids, wishes, claimants, strict=True):
-        if wish.state == "confirmed":
+        if wish.state == WishState.CONFIRMED:
             at = wish.confirmed_at
             events.append(_event("wish", wish_id, claimant, area, wish.category, at, 0))
     return len(wishes)
-
-
-def _ended_quarters(start: datetime, now: datetime, tz_name: str) -> list[Quarter]:
-    local = start.astimezone(zone(tz_name))
-    quarter = Quarter(local.year, (local.month - 1) // 3 + 1)
-    ended = []
-    while True:
-        quarter = Quarter(quarter.year + quarter.quarter // 4, quarter.quarter % 4 + 1)
-        begins, ends = quarter.bounds(tz_name)
-        if ends > now:
-            return ended
-        if begins >= start:
-            ended.append(quarter)

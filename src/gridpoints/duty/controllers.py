@@ -12,9 +12,9 @@ from gridpoints.auth.dependencies import Actor
 from gridpoints.duty import services
 from gridpoints.duty.export import partner_workbook
 from gridpoints.duty.services import DutyReport
-from gridpoints.members.export import XLSX_MEDIA_TYPE
 from gridpoints.periods import parse_quarter
 from gridpoints.web.dependencies import AppSettings
+from gridpoints.web.files import XLSX_MEDIA_TYPE, attachment
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, PeriodQuery
 from gridpoints.web.route_options import FOR_PARTNER_CONTACTS
@@ -50,10 +50,4 @@ class DutyController(Controller):
         quarter = parse_quarter(period)
         name, report = await services.partner_report(actor, partner_id, quarter, settings)
         content = await asyncio.to_thread(partner_workbook, name, report)
-        return Response(
-            content,
-            media_type=XLSX_MEDIA_TYPE,
-            headers={
-                "Content-Disposition": f"attachment; filename*=UTF-8''record-{quarter.label}.xlsx"
-            },
-        )
+        return attachment(content, f"record-{quarter.label}.xlsx", XLSX_MEDIA_TYPE)

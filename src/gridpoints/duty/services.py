@@ -1,5 +1,6 @@
 """For a quarter: each dual-registered in-service member's verified service (check-ins,
-services, wishes, net of revocations), and who still owes the quarterly activity."""
+services, wishes, net of revocations), and who still owes the quarterly activity; the same
+for the members a partner unit employs, as that unit's record."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ import msgspec
 from gridpoints.auth.access import Target, check
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
+from gridpoints.db import sql
+from gridpoints.db.sql import Fragment, listed
+from gridpoints.events.served import served
 from gridpoints.events.tables import VerifiedEvent
-from gridpoints.members.tables import MemberRegistration, PartnerUnit
+from gridpoints.members.tables import MemberRegistration
 from gridpoints.members.vocab import Category
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
+from gridpoints.partners.tables import PartnerUnit
 from gridpoints.periods import Quarter
 from gridpoints.settings import Settings
 
@@ -103,6 +108,20 @@ async def _counted(member_ids: list[int], quarter: Quarter, settings: Settings) 
     return totals
 
 
+async def _served(member_ids: list[int], quarter: Quarter, settings: Settings) -> set[int]:
+    """The members who served in the quarter (`events.served`, as the period-end rules ask)."""
+    start, end = quarter.bounds(settings.timezone)
+    found: set[int] = set()
+    for offset in range(0, len(member_ids), _CHUNK):
+        chunk = member_ids[offset : offset + _CHUNK]
+        statement = Fragment(
+            "SELECT m.id FROM member m WHERE m.id IN ({}) AND {}",
+            [listed(chunk), served("m.id", start, end)],
+        )
+        found.update(row["id"] for row in await sql.fetch(statement.text, *statement.args))
+    return found
+
+
 def _group(members: list[MemberDuty], key: str, name: str) -> list[GroupDuty]:
     groups: dict[Any, GroupDuty] = {}
     for member in members:
@@ -123,15 +142,50 @@ async def duty_report(
     actor: Principal, org_unit_id: int, quarter: Quarter, settings: Settings
 ) -> DutyReport:
     unit = await find_unit(actor, org_unit_id)
-    registered = await _registered(
-        within(MemberRegistration.member._.org_unit._.path, [unit["path"]])
+    return await duty_of(
+        within(MemberRegistration.member._.org_unit._.path, [unit["path"]]), quarter, settings
     )
+
+
+async def duty_of(condition: Any, quarter: Quarter, settings: Settings) -> DutyReport:
+    """The quarter's duty of the active, in-service members whose active registration meets
+    `condition` (a Piccolo condition on `MemberRegistration`); no permission is checked."""
+    registered = await _registered(condition)
     return await _report(registered, quarter, settings)
+
+
+async def _report(
+    registered: list[dict[str, Any]], quarter: Quarter, settings: Settings
+) -> DutyReport:
+    member_ids = [r["member_id"] for r in registered]
+    totals = await _counted(member_ids, quarter, settings)
+    served_ids = await _served(member_ids, quarter, settings)
+    members = []
+    for row in registered:
+        kinds = totals.get(row["member_id"], {})
+        checkins, services, wishes = (kinds.get(k, [0, 0]) for k in ("checkin", "service", "wish"))
+        members.append(
+            MemberDuty(
+                **row,
+                checkins=checkins[0],
+                services=services[0],
+                wishes=wishes[0],
+                minutes=checkins[1] + services[1] + wishes[1],
+                done=row["member_id"] in served_ids,
+            )
+        )
+    return DutyReport(
+        period=quarter.label,
+        members=members,
+        by_grid=_group(members, "org_unit_id", "org_unit_name"),
+        by_partner=_group(members, "partner_unit_id", "partner_unit_name"),
+    )
 
 
 async def partner_report(
     actor: Principal, partner_id: int, quarter: Quarter, settings: Settings
 ) -> tuple[str, DutyReport]:
+    """The partner unit's name and its dual-registered members' duty for the quarter."""
     partner = (
         await PartnerUnit.select(PartnerUnit.name, PartnerUnit.org_unit._.path.as_alias("path"))
         .where(PartnerUnit.id == partner_id)
@@ -145,32 +199,5 @@ async def partner_report(
     )
     check(actor, target, Capability.MANAGE_PARTNERS, what="共建单位")
     assert partner is not None
-    registered = await _registered(MemberRegistration.partner_unit == partner_id)
-    return partner["name"], await _report(registered, quarter, settings)
-
-
-async def _report(
-    registered: list[dict[str, Any]], quarter: Quarter, settings: Settings
-) -> DutyReport:
-    totals = await _counted([r["member_id"] for r in registered], quarter, settings)
-    members = []
-    for row in registered:
-        kinds = totals.get(row["member_id"], {})
-        checkins, services, wishes = (kinds.get(k, [0, 0]) for k in ("checkin", "service", "wish"))
-        members.append(
-            MemberDuty(
-                **row,
-                checkins=checkins[0],
-                services=services[0],
-                wishes=wishes[0],
-                minutes=checkins[1] + services[1] + wishes[1],
-                # The seeds' obligation: at least one volunteer activity a quarter.
-                done=checkins[0] + services[0] > 0,
-            )
-        )
-    return DutyReport(
-        period=quarter.label,
-        members=members,
-        by_grid=_group(members, "org_unit_id", "org_unit_name"),
-        by_partner=_group(members, "partner_unit_id", "partner_unit_name"),
-    )
+    report = await duty_of(MemberRegistration.partner_unit == partner_id, quarter, settings)
+    return partner["name"], report

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from litestar import Controller, Response, get
 
 from gridpoints.auth.dependencies import Actor
 from gridpoints.jobs import services
 from gridpoints.jobs.schemas import JobOut
+from gridpoints.web.files import attachment
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath
 
@@ -35,8 +34,4 @@ class JobController(Controller):
     )
     async def get_job_output(self, actor: Actor, job_id: IdPath) -> Response[bytes]:
         filename, content_type, data = await services.job_output(actor, job_id)
-        return Response(
-            data,
-            media_type=content_type,
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-        )
+        return attachment(data, filename, content_type)

@@ -25,6 +25,7 @@ from gridpoints.members.services import get_member
 from gridpoints.members.tables import Member
 from gridpoints.members.vocab import MemberStatus
 from gridpoints.org.services import path_names
+from gridpoints.periods import recent_quarters
 
 # One query for the member (if active), their home unit's path, and every role they hold,
 # with each role's org unit path; for a token, only while its session stands.
@@ -79,7 +80,7 @@ def _principal(rows: list, session_id: int | None) -> Principal | None:
 
 
 async def login(
-    data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer
+    data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer, tz_name: str
 ) -> LoginOut:
     member_id = await authenticate(data.phone, data.password, address, limiter, _member_by_phone)
     async with writing():
@@ -93,7 +94,7 @@ async def login(
         access_token=tokens.issue(member_id, session_id),
         token_type="bearer",
         expires_in=tokens.ttl_seconds,
-        member=await me(principal),
+        member=await me(principal, tz_name),
         password_change_required=principal.must_change_password,
     )
 
@@ -113,13 +114,15 @@ def _own_member(actor: Principal) -> int:
     return actor.member_id
 
 
-async def me(actor: Principal) -> MeOut:
-    """The signed-in member as the "me" page shows them."""
+async def me(actor: Principal, tz_name: str) -> MeOut:
+    """The signed-in member as the "me" page shows them, with the recent quarters in the
+    community's time zone `tz_name`."""
     detail = await get_member(actor, _own_member(actor))
     return MeOut(
         **msgspec.structs.asdict(detail),
         org_unit_path=await path_names(detail.org_unit_id),
         password_change_required=actor.must_change_password,
+        recent_quarters=[q.label for q in recent_quarters(tz_name)],
     )
 
 

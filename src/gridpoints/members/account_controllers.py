@@ -10,7 +10,7 @@ from gridpoints.auth.dependencies import Actor, Limiter, Tokens
 from gridpoints.auth.schemas import LoginIn
 from gridpoints.members import account
 from gridpoints.members.schemas import LoginOut, MeOut, PasswordChange
-from gridpoints.web.dependencies import ClientAddress
+from gridpoints.web.dependencies import AppSettings, ClientAddress
 from gridpoints.web.openapi import problems
 from gridpoints.web.route_options import ALLOWED_BEFORE_PASSWORD_CHANGE, EXCLUDE_FROM_AUTH
 
@@ -36,8 +36,9 @@ class MemberAccountController(Controller):
         client_address: ClientAddress,
         limiter: Limiter,
         tokens: Tokens,
+        settings: AppSettings,
     ) -> LoginOut:
-        return await account.login(data, client_address, limiter, tokens)
+        return await account.login(data, client_address, limiter, tokens, settings.timezone)
 
     @get(
         "/me",
@@ -46,8 +47,8 @@ class MemberAccountController(Controller):
         opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
         responses=problems(),
     )
-    async def get_me(self, actor: Actor) -> MeOut:
-        return await account.me(actor)
+    async def get_me(self, actor: Actor, settings: AppSettings) -> MeOut:
+        return await account.me(actor, settings.timezone)
 
     @post(
         "/me/password",

@@ -1,4 +1,4 @@
-"""Routes of members, their roles and registrations, the member import, and partner units."""
+"""Routes of members, their roles and registrations, and the member import."""
 
 from __future__ import annotations
 
@@ -15,18 +15,13 @@ from gridpoints.auth.dependencies import Actor
 from gridpoints.jobs.dependencies import Queue
 from gridpoints.jobs.schemas import JobStarted
 from gridpoints.members import registration, services
-from gridpoints.members.export import XLSX_MEDIA_TYPE, exported_members, members_workbook
-from gridpoints.members.imports import start_import
+from gridpoints.members.export import exported_members, members_workbook
+from gridpoints.members.roster_import.starting import start_import
 from gridpoints.members.schemas import (
-    EndIn,
     MemberCreate,
     MemberDetail,
     MemberOut,
     MemberPatch,
-    PairingIn,
-    PairingOut,
-    PartnerUnitIn,
-    PartnerUnitOut,
     PasswordSet,
     RegistrationIn,
     RegistrationOut,
@@ -34,8 +29,9 @@ from gridpoints.members.schemas import (
     RoleOut,
 )
 from gridpoints.members.vocab import Category
-from gridpoints.schemas import Id, Page
+from gridpoints.schemas import EndIn, Id, Page
 from gridpoints.web.dependencies import AppSettings
+from gridpoints.web.files import XLSX_MEDIA_TYPE, attachment
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, IdQuery, Limit, Offset, TextQuery
 
@@ -85,11 +81,7 @@ class MemberController(Controller):
     ) -> Response[bytes]:
         members = await exported_members(actor, org_unit_id=org_unit_id, category=category)
         content = await asyncio.to_thread(members_workbook, members)
-        return Response(
-            content,
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": "attachment; filename*=UTF-8''members.xlsx"},
-        )
+        return attachment(content, "members.xlsx", XLSX_MEDIA_TYPE)
 
     @post(
         "",
@@ -217,69 +209,3 @@ class MemberController(Controller):
             job_queue, actor, data.org_unit_id, data.file.filename, content, settings
         )
         return JobStarted(job_id=job_id)
-
-
-class PartnerUnitController(Controller):
-    path = "/api/v1/partner-units"
-    tags = ["dual registration"]
-
-    @get(
-        "",
-        operation_id="listPartnerUnits",
-        summary="Partner units the caller can see",
-        responses=problems(400),
-    )
-    async def list_partners(
-        self, actor: Actor, q: TextQuery = None, limit: Limit = 50, offset: Offset = 0
-    ) -> Page[PartnerUnitOut]:
-        return await registration.list_partners(actor, q=q, limit=limit, offset=offset)
-
-    @post(
-        "",
-        operation_id="createPartnerUnit",
-        summary="Register a partner unit",
-        responses=problems(400, 403, 404, 409),
-    )
-    async def create_partner(self, actor: Actor, data: JSONBody[PartnerUnitIn]) -> PartnerUnitOut:
-        return await registration.create_partner(actor, data)
-
-    @get(
-        "/{partner_id:int}",
-        operation_id="getPartnerUnit",
-        summary="One partner unit",
-        responses=problems(404),
-    )
-    async def get_partner(self, actor: Actor, partner_id: IdPath) -> PartnerUnitOut:
-        return await registration.get_partner(actor, partner_id)
-
-    @get(
-        "/{partner_id:int}/pairings",
-        operation_id="listPairings",
-        summary="The unit's co-building agreements with communities",
-        responses=problems(404),
-    )
-    async def list_pairings(self, actor: Actor, partner_id: IdPath) -> list[PairingOut]:
-        return await registration.list_pairings(actor, partner_id)
-
-    @post(
-        "/{partner_id:int}/pairings",
-        operation_id="createPairing",
-        summary="Pair the unit with a community",
-        responses=problems(400, 403, 404, 409),
-    )
-    async def create_pairing(
-        self, actor: Actor, partner_id: IdPath, data: JSONBody[PairingIn], settings: AppSettings
-    ) -> PairingOut:
-        return await registration.create_pairing(actor, partner_id, data, settings)
-
-    @post(
-        "/{partner_id:int}/pairings/{pairing_id:int}/end",
-        operation_id="endPairing",
-        summary="End a pairing",
-        status_code=200,
-        responses=problems(400, 403, 404, 409),
-    )
-    async def end_pairing(
-        self, actor: Actor, partner_id: IdPath, pairing_id: IdPath, data: JSONBody[EndIn]
-    ) -> PairingOut:
-        return await registration.end_pairing(actor, partner_id, pairing_id, data.ended_on)

@@ -18,7 +18,6 @@ from gridpoints.org.services import find_unit
 from gridpoints.spreadsheets import append_row
 
 HEADER = ("姓名", "手机号", "类别", "所在网格", "工作单位", "状态")
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _BATCH = 1000
 
 

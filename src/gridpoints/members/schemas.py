@@ -1,4 +1,4 @@
-"""API shapes of members, roles, partner units and dual registration."""
+"""API shapes of members, roles and their dual registration (reports to a community)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,9 @@ from typing import Annotated, Literal
 import msgspec
 
 from gridpoints.auth.roles import Role
-from gridpoints.members.vocab import Category, MemberStatus, PartnerKind, RecordState
-from gridpoints.schemas import VISIBLE, Day, Id
-
-PersonName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=50)]
-PhoneText = Annotated[
-    str,
-    msgspec.Meta(min_length=5, max_length=20, pattern=r"^[0-9+()\- ]+$", examples=["13800138000"]),
-]
-# Length and strength are checked by `auth.passwords.check_new_password`, in Chinese.
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-OrgName = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=100)]
-Agreement = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=200)]
+from gridpoints.members.vocab import Category, MemberStatus
+from gridpoints.partners.vocab import RecordState
+from gridpoints.schemas import Day, Id, OrgName, Password, PersonName, PhoneText
 
 
 class RoleOut(msgspec.Struct):
@@ -91,42 +82,6 @@ class RoleGrantIn(msgspec.Struct, forbid_unknown_fields=True):
     org_unit_id: Id
 
 
-class PartnerUnitIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: OrgName
-    kind: PartnerKind
-    org_unit_id: Id
-    contact_name: PersonName | None = None
-    contact_phone: PhoneText | None = None
-
-
-class PartnerUnitOut(msgspec.Struct):
-    id: int
-    name: str
-    kind: PartnerKind
-    org_unit_id: int
-    contact_name: str | None
-    contact_phone: str | None
-    member_count: int
-
-
-class PairingIn(msgspec.Struct, forbid_unknown_fields=True):
-    community_id: Id
-    agreement: Agreement
-    signed_on: Day
-    ends_on: Day | None = None
-
-
-class PairingOut(msgspec.Struct):
-    id: int
-    partner_unit_id: int
-    community_id: int
-    community_name: str
-    agreement: str
-    signed_on: date
-    ends_on: date | None
-    state: RecordState
-
-
 class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     reported_on: Day
     partner_unit_id: Id | None = None
@@ -136,15 +91,14 @@ class ImportStarted(msgspec.Struct):
     job_id: int
 
 
-class EndIn(msgspec.Struct, forbid_unknown_fields=True):
-    ended_on: Day
-
-
 class MeOut(MemberDetail, kw_only=True):
     # Names from the top of the tree down to the member's home unit.
     org_unit_path: list[str]
     # Signed in with a temporary password: it must be changed before anything else.
     password_change_required: bool = False
+    # The quarters the pages offer (`2026Q3`): the current one on the community's clock
+    # (not the phone's) and those before it, newest first.
+    recent_quarters: list[str]
 
 
 class LoginOut(msgspec.Struct):

@@ -16,10 +16,11 @@ from gridpoints.auth.principal import Principal, RoleGrant
 from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions
 from gridpoints.clock import local_today, utcnow
 from gridpoints.db.engine import is_postgres
-from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.errors import unique_or
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from gridpoints.members import registration
+from gridpoints.members.adding import NewMember, add_members
 from gridpoints.members.lookup import (
     MEMBER_COLUMNS,
     changeable_member,
@@ -39,6 +40,7 @@ from gridpoints.members.tables import Member, RoleAssignment
 from gridpoints.members.vocab import Category, MemberStatus
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
+from gridpoints.partners.services import require_partner_field
 from gridpoints.phones import parse_phone
 from gridpoints.schemas import Page
 from gridpoints.settings import Settings
@@ -155,45 +157,28 @@ async def create_member(actor: Principal, data: MemberCreate, settings: Settings
     async with writing():
         unit = await _home_unit(actor, data.org_unit_id)
         if data.partner_unit_id is not None:
-            await registration.require_partner_field(actor, data.partner_unit_id)
+            await require_partner_field(actor, data.partner_unit_id)
         if await Member.exists().where(Member.phone == phone):
             raise phone_taken()
-        now = utcnow()
-        values = {
-            "name": name,
-            "phone": phone,
-            "category": data.category.value,
-            "org_unit": unit["id"],
-            "status": "active",
-            "password_hash": password_hash,
+        community = None
+        if data.category is Category.IN_SERVICE:
+            community = await registration.reporting_community(unit["path"], settings)
+        new = NewMember(
+            name=name,
+            phone=phone,
+            category=data.category,
+            org_unit=unit["id"],
+            employer=(data.employer or "").strip() or None,
+            partner_unit=data.partner_unit_id,
+            password_hash=password_hash,
             # A password one person sets for another is temporary (the platform's own
             # accounts, such as the first admin's from `bootstrap`, are not).
-            "must_change_password": password_hash is not None and actor.member_id is not None,
-            "employer": (data.employer or "").strip() or None,
-            "partner_unit": data.partner_unit_id,
-            "created_at": now,
-            "updated_at": now,
-        }
-        try:
-            inserted = await Member.insert(Member(**values)).returning(Member.id)
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise phone_taken() from exc
-            raise
-        member_id = inserted[0]["id"]
-        await record(
-            actor,
-            Change("member.create", "member", member_id, unit["id"], after=_audited(values)),
+            must_change_password=password_hash is not None and actor.member_id is not None,
+            community=community,
         )
-        if data.category is Category.IN_SERVICE:
-            await registration.register_member(
-                actor,
-                member_id=member_id,
-                unit_path=unit["path"],
-                partner_unit_id=data.partner_unit_id,
-                reported_on=local_today(settings.timezone),
-                settings=settings,
-            )
+        with unique_or(phone_taken):
+            added = await add_members(actor, [new], reported_on=local_today(settings.timezone))
+        [member_id] = added.member_ids
         row = await member_row(member_id)
     assert row is not None
     return await _detail(actor, row)
@@ -222,18 +207,14 @@ async def update_member(
         if "org_unit_id" in changes:
             values["org_unit"] = (await _home_unit(actor, changes["org_unit_id"]))["id"]
         if values.get("partner_unit") is not None:
-            await registration.require_partner_field(actor, values["partner_unit"])
+            await require_partner_field(actor, values["partner_unit"])
         phone_changes = "phone" in values and values["phone"] != row["phone"]
         if phone_changes and await Member.exists().where(Member.phone == values["phone"]):
             raise phone_taken()
         before = _audited(row)
         values["updated_at"] = utcnow()
-        try:
+        with unique_or(phone_taken):
             await Member.update(values).where(Member.id == member_id)
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise phone_taken() from exc
-            raise
         updated = await member_row(member_id)
         assert updated is not None
         await record(
@@ -311,7 +292,8 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
         )
         if exists:
             raise _role_taken()
-        try:
+        # A concurrent grant of the same role may get in between the check and the insert.
+        with unique_or(_role_taken):
             inserted = await RoleAssignment.insert(
                 RoleAssignment(
                     member=member_id,
@@ -321,11 +303,6 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
                     created_at=utcnow(),
                 )
             ).returning(RoleAssignment.id)
-        except Exception as exc:
-            # A concurrent grant of the same role got in between the check and the insert.
-            if is_unique_violation(exc):
-                raise _role_taken() from exc
-            raise
         role_id = inserted[0]["id"]
         await record(
             actor,

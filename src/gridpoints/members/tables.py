@@ -1,22 +1,11 @@
-"""Members, the roles they hold on org units, partner units and the dual-registration
-records that tie in-service members and their employers to a community."""
+"""Members, the roles they hold on org units, and the dual-registration records of in-service
+members' reports to the community where they live."""
 
 from piccolo.columns import Boolean, Date, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from gridpoints.org.tables import OrgUnit
-
-
-class PartnerUnit(Table, tablename="partner_unit"):
-    """An employer's Party organisation (报到单位/共建单位)."""
-
-    name = Varchar(length=100, unique=True)
-    kind = Varchar(length=20)
-    contact_name = Varchar(length=50, null=True, default=None)
-    contact_phone = Varchar(length=20, null=True, default=None)
-    # The committee that registered the unit; it decides who may see and edit it.
-    org_unit = ForeignKey(OrgUnit, null=False, on_delete=OnDelete.restrict, index=True)
-    created_at = Timestamptz()
+from gridpoints.partners.tables import PartnerUnit
 
 
 class Member(Table, tablename="member"):
@@ -43,18 +32,6 @@ class RoleAssignment(Table, tablename="role_assignment"):
     role = Varchar(length=30)
     org_unit = ForeignKey(OrgUnit, null=False, on_delete=OnDelete.restrict, index=True)
     granted_by = Integer(null=True, default=None)
-    created_at = Timestamptz()
-
-
-class UnitPairing(Table, tablename="unit_pairing"):
-    """A partner unit pairs with a community under a co-building agreement (共建联建协议)."""
-
-    partner_unit = ForeignKey(PartnerUnit, null=False, on_delete=OnDelete.restrict, index=True)
-    community = ForeignKey(OrgUnit, null=False, on_delete=OnDelete.restrict, index=True)
-    agreement = Varchar(length=200)
-    signed_on = Date()
-    ends_on = Date(null=True, default=None)
-    state = Varchar(length=20, default="active")
     created_at = Timestamptz()
 
 

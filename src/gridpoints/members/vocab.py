@@ -1,4 +1,4 @@
-"""The words of the domain: member categories (五管 plus volunteers), statuses and partner kinds,
+"""The words of the domain: member categories (五管 plus volunteers) and statuses,
 each with its Chinese label. Imports and exports read and write the labels."""
 
 from __future__ import annotations
@@ -57,26 +57,4 @@ STATUS_LABELS: dict[MemberStatus, str] = {
     MemberStatus.ACTIVE: "在册",
     MemberStatus.INACTIVE: "停用",
     MemberStatus.MOVED_OUT: "已迁出",
-}
-
-
-class RecordState(StrEnum):
-    """State of a dual-registration record (a member's report or a unit's pairing)."""
-
-    ACTIVE = "active"
-    ENDED = "ended"
-
-
-class PartnerKind(StrEnum):
-    GOVERNMENT = "government"
-    INSTITUTION = "institution"
-    ENTERPRISE = "enterprise"
-    OTHER = "other"
-
-
-PARTNER_KIND_LABELS: dict[PartnerKind, str] = {
-    PartnerKind.GOVERNMENT: "党政机关",
-    PartnerKind.INSTITUTION: "事业单位",
-    PartnerKind.ENTERPRISE: "企业",
-    PartnerKind.OTHER: "其他",
 }

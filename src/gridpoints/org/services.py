@@ -12,7 +12,7 @@ from gridpoints.auth.access import Target, check, require
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
-from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.errors import unique_or
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Invalid
 from gridpoints.org.queries import within
@@ -92,12 +92,8 @@ async def create_unit(actor: Principal, data: OrgUnitCreate, settings: Settings)
             "path": f"{parent['path']}pending-{uuid.uuid4().hex}/",
             "created_at": utcnow(),
         }
-        try:
+        with unique_or(_code_taken):
             unit_id = await _insert_unit(values, parent["path"], generated_code=not data.code)
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise _code_taken() from exc
-            raise
         row = await unit_row(unit_id)
         assert row is not None
         await record(

@@ -1,1 +1,2 @@
-"""Sign-in for partner units: their contacts download their members\x27 community record."""
+"""Partner units (报到单位/共建单位): their pairings with communities, their members' quarterly
+record, and the accounts their contacts sign in with to download it."""

@@ -1,4 +1,5 @@
-"""Routes of partner units' accounts and their sign-in."""
+"""Routes of partner units, their pairings and quarterly record, their contacts' accounts and
+their sign-in."""
 
 from __future__ import annotations
 
@@ -7,12 +8,87 @@ from litestar.params import JSONBody
 
 from gridpoints.auth.dependencies import Actor, Limiter, Tokens
 from gridpoints.auth.schemas import LoginIn
-from gridpoints.partners import services
-from gridpoints.partners.schemas import PartnerAccountIn, PartnerAccountOut, PartnerLoginOut
-from gridpoints.web.dependencies import ClientAddress
+from gridpoints.partners import accounts, services
+from gridpoints.partners.schemas import (
+    PairingIn,
+    PairingOut,
+    PartnerAccountIn,
+    PartnerAccountOut,
+    PartnerLoginOut,
+    PartnerUnitIn,
+    PartnerUnitOut,
+)
+from gridpoints.schemas import EndIn, Page
+from gridpoints.web.dependencies import AppSettings, ClientAddress
 from gridpoints.web.openapi import problems
-from gridpoints.web.params import IdPath
+from gridpoints.web.params import IdPath, Limit, Offset, TextQuery
 from gridpoints.web.route_options import EXCLUDE_FROM_AUTH
+
+
+class PartnerUnitController(Controller):
+    path = "/api/v1/partner-units"
+    tags = ["dual registration"]
+
+    @get(
+        "",
+        operation_id="listPartnerUnits",
+        summary="Partner units the caller can see",
+        responses=problems(400),
+    )
+    async def list_partners(
+        self, actor: Actor, q: TextQuery = None, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[PartnerUnitOut]:
+        return await services.list_partners(actor, q=q, limit=limit, offset=offset)
+
+    @post(
+        "",
+        operation_id="createPartnerUnit",
+        summary="Register a partner unit",
+        responses=problems(400, 403, 404, 409),
+    )
+    async def create_partner(self, actor: Actor, data: JSONBody[PartnerUnitIn]) -> PartnerUnitOut:
+        return await services.create_partner(actor, data)
+
+    @get(
+        "/{partner_id:int}",
+        operation_id="getPartnerUnit",
+        summary="One partner unit",
+        responses=problems(404),
+    )
+    async def get_partner(self, actor: Actor, partner_id: IdPath) -> PartnerUnitOut:
+        return await services.get_partner(actor, partner_id)
+
+    @get(
+        "/{partner_id:int}/pairings",
+        operation_id="listPairings",
+        summary="The unit's co-building agreements with communities",
+        responses=problems(404),
+    )
+    async def list_pairings(self, actor: Actor, partner_id: IdPath) -> list[PairingOut]:
+        return await services.list_pairings(actor, partner_id)
+
+    @post(
+        "/{partner_id:int}/pairings",
+        operation_id="createPairing",
+        summary="Pair the unit with a community",
+        responses=problems(400, 403, 404, 409),
+    )
+    async def create_pairing(
+        self, actor: Actor, partner_id: IdPath, data: JSONBody[PairingIn], settings: AppSettings
+    ) -> PairingOut:
+        return await services.create_pairing(actor, partner_id, data, settings)
+
+    @post(
+        "/{partner_id:int}/pairings/{pairing_id:int}/end",
+        operation_id="endPairing",
+        summary="End a pairing",
+        status_code=200,
+        responses=problems(400, 403, 404, 409),
+    )
+    async def end_pairing(
+        self, actor: Actor, partner_id: IdPath, pairing_id: IdPath, data: JSONBody[EndIn]
+    ) -> PairingOut:
+        return await services.end_pairing(actor, partner_id, pairing_id, data.ended_on)
 
 
 class PartnerAccountController(Controller):
@@ -28,7 +104,7 @@ class PartnerAccountController(Controller):
     async def create_account(
         self, actor: Actor, partner_id: IdPath, data: JSONBody[PartnerAccountIn]
     ) -> PartnerAccountOut:
-        return await services.create_account(actor, partner_id, data)
+        return await accounts.create_account(actor, partner_id, data)
 
     @get(
         "/partner-units/{partner_id:int}/accounts",
@@ -37,7 +113,7 @@ class PartnerAccountController(Controller):
         responses=problems(403, 404),
     )
     async def list_accounts(self, actor: Actor, partner_id: IdPath) -> list[PartnerAccountOut]:
-        return await services.list_accounts(actor, partner_id)
+        return await accounts.list_accounts(actor, partner_id)
 
     @post(
         "/partner-accounts/{account_id:int}/disable",
@@ -50,7 +126,7 @@ class PartnerAccountController(Controller):
         responses=problems(403, 404),
     )
     async def disable_account(self, actor: Actor, account_id: IdPath) -> PartnerAccountOut:
-        return await services.set_account_status(actor, account_id, enabled=False)
+        return await accounts.set_account_status(actor, account_id, enabled=False)
 
     @post(
         "/partner-accounts/{account_id:int}/enable",
@@ -62,7 +138,7 @@ class PartnerAccountController(Controller):
         responses=problems(403, 404),
     )
     async def enable_account(self, actor: Actor, account_id: IdPath) -> PartnerAccountOut:
-        return await services.set_account_status(actor, account_id, enabled=True)
+        return await accounts.set_account_status(actor, account_id, enabled=True)
 
     @post(
         "/auth/partner-login",
@@ -81,5 +157,6 @@ class PartnerAccountController(Controller):
         client_address: ClientAddress,
         limiter: Limiter,
         tokens: Tokens,
+        settings: AppSettings,
     ) -> PartnerLoginOut:
-        return await services.login(data, client_address, limiter, tokens)
+        return await accounts.login(data, client_address, limiter, tokens, settings.timezone)

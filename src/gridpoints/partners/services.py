@@ -1,219 +1,318 @@
-"""Partner units' accounts: made by the committee that registered the unit, signed in with
-phone and password like members, and able to read nothing but their own unit's record.
+"""Partner units (报到单位/共建单位), their pairings with communities (共建联建协议), and a
+partner unit's quarterly record of its dual-registered members.
 
-The committee may disable a contact's account (they leave the partner unit, a phone is
-lost) and enable it again. A disabled account cannot sign in, and its tokens stop at once:
-the principal loader reads the account's status on every request. Disabling also ends the
-account's sign-in sessions (`auth.sessions`), so once partner tokens name their session,
-enabling the account again does not revive a token from before.
+A partner unit belongs to the committee that registered it. Callers see it when their view
+covers that committee's unit or lies inside it, so a grid leader can pick a member's employer
+from the units their community registered.
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
+
+from piccolo.columns.combination import WhereRaw
 
 from gridpoints.audit.services import Change, record
-from gridpoints.auth.passwords import check_new_password, hash_password
+from gridpoints.auth.access import Target, check, sees
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
-from gridpoints.auth.ratelimit import LoginLimiter
-from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions, open_session
-from gridpoints.auth.sign_in import BadCredentials, authenticate
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
-from gridpoints.db.errors import is_unique_violation
+from gridpoints.db.engine import is_postgres
+from gridpoints.db.errors import unique_or
 from gridpoints.db.transactions import writing
-from gridpoints.errors import Conflict, Invalid, NotFound
-from gridpoints.members.registration import find_partner
-from gridpoints.partners.schemas import (
-    PartnerAccountIn,
-    PartnerAccountOut,
-    PartnerLoginOut,
-    PartnerSelf,
-)
-from gridpoints.partners.tables import PartnerAccount
+from gridpoints.errors import Conflict, FieldProblem, Invalid, NotFound
+from gridpoints.org.queries import within
+from gridpoints.org.services import find_unit
+from gridpoints.partners.schemas import PairingIn, PairingOut, PartnerUnitIn, PartnerUnitOut
+from gridpoints.partners.tables import PartnerUnit, UnitPairing
+from gridpoints.partners.vocab import RecordState
 from gridpoints.phones import mask_phone, parse_phone
+from gridpoints.schemas import Page
+from gridpoints.settings import Settings
+from gridpoints.unit_paths import ancestor_ids
 
-if TYPE_CHECKING:
-    from gridpoints.auth.schemas import LoginIn
-    from gridpoints.auth.tokens import TokenIssuer
-
-ACTIVE = "active"
-DISABLED = "disabled"
-ACCOUNT = "共建单位账号"
-
-_PRINCIPAL_SQL = """
-SELECT a.id, a.name, a.partner_unit, p.name AS unit_name
-FROM partner_account a JOIN partner_unit p ON p.id = a.partner_unit
-WHERE a.id = {} AND a.status = {}
-"""
-# The same, only while the sign-in session the token names stands (one statement).
-_PRINCIPAL_IN_SESSION_SQL = """
-SELECT a.id, a.name, a.partner_unit, p.name AS unit_name
-FROM partner_account a
-JOIN partner_unit p ON p.id = a.partner_unit
-JOIN auth_session s ON s.id = {} AND s.account_kind = {} AND s.account_id = a.id
-    AND s.ended_at IS NULL
-WHERE a.id = {} AND a.status = {}
-"""
+PARTNER = "报到单位"
+PAIRING = "共建协议"
 
 
-async def load_partner_principal(account_id: int, session_id: int) -> Principal | None:
-    """The contact behind a partner token: None once the account is disabled or the token's
-    sign-in session has ended."""
-    row = await sql.fetch_one(
-        _PRINCIPAL_IN_SESSION_SQL, session_id, AccountKind.PARTNER.value, account_id, ACTIVE
-    )
-    if row is None:
-        return None
-    return Principal(
-        member_id=None,
-        name=f"{row['name']}（{row['unit_name']}）",
-        partner_unit_id=row["partner_unit"],
-        partner_account_id=row["id"],
-        session_id=session_id,
+# --- partner units ---------------------------------------------------------------------
+
+
+def _partner_visibility(actor: Principal):
+    scopes = actor.scopes(Capability.VIEW)
+    if not scopes:
+        return WhereRaw("1 = 0")
+    above = sorted({a for scope in scopes for a in ancestor_ids(scope)})
+    condition = within(PartnerUnit.org_unit._.path, scopes)
+    return condition | PartnerUnit.org_unit.is_in(above) if above else condition
+
+
+def _sees_partner(actor: Principal, org_path: str) -> bool:
+    return sees(actor, Target(path=org_path, seen_from_below=True))
+
+
+async def _partner_rows(condition: Any, limit: int = 1, offset: int = 0) -> list[dict[str, Any]]:
+    return (
+        await PartnerUnit.select(
+            *PartnerUnit.all_columns(), PartnerUnit.org_unit._.path.as_alias("org_path")
+        )
+        .where(condition)
+        .order_by(PartnerUnit.id)
+        .limit(limit)
+        .offset(offset)
     )
 
 
-async def create_account(
-    actor: Principal, partner_id: int, data: PartnerAccountIn
-) -> PartnerAccountOut:
-    """A contact's account on a partner unit, by those who manage the unit."""
-    # Every bad field named at once: the phone and the password.
-    problems = []
-    phone = None
+async def find_partner(
+    actor: Principal, partner_id: int, capability: Capability = Capability.VIEW
+) -> dict[str, Any]:
+    """The partner unit, seen by those who see its community or a unit below it."""
+    rows = await _partner_rows(PartnerUnit.id == partner_id)
+    path = rows[0]["org_path"] if rows else None
+    check(actor, Target(path=path, seen_from_below=True), capability, what=PARTNER)
+    return rows[0]
+
+
+async def _unit_field(
+    actor: Principal, unit_id: int, capability: Capability, field: str
+) -> dict[str, Any]:
+    """An org unit named in a request body: one out of view is a bad field, worded as for an
+    id that does not exist; one in view that the caller may not act on is forbidden."""
     try:
-        phone = parse_phone(data.phone)
-    except Invalid as bad:
-        problems += bad.problems
+        return await find_unit(actor, unit_id, capability)
+    except NotFound:
+        raise Invalid.field(field, "组织单位不存在") from None
+
+
+async def require_partner_field(actor: Principal, partner_id: int) -> None:
+    """For forms that name a partner unit: an unknown or hidden one is a bad field."""
     try:
-        await asyncio.to_thread(check_new_password, data.password, phone=phone, name=data.name)
-    except Invalid as bad:
-        problems += bad.problems
-    if problems:
-        raise Invalid(*problems)
-    password_hash = await asyncio.to_thread(hash_password, data.password)
+        await find_partner(actor, partner_id)
+    except NotFound:
+        raise Invalid.field("partner_unit_id", "报到单位不存在") from None
+
+
+# How many members name each unit as their employer. The member table is named here, not
+# imported: members point at partner units, so partners sit below members in the layers.
+_MEMBER_COUNTS = (
+    "SELECT partner_unit, count(*) AS count FROM member "
+    "WHERE partner_unit IN ({}) GROUP BY partner_unit"
+)
+
+
+async def _present_partners(actor: Principal, rows: list[dict[str, Any]]) -> list[PartnerUnitOut]:
+    counts: dict[int, int] = {}
+    if rows:
+        ids = [row["id"] for row in rows]
+        counts = {
+            r["partner_unit"]: r["count"]
+            for r in await sql.fetch(_MEMBER_COUNTS.format(", ".join("{}" for _ in ids)), *ids)
+        }
+    out = []
+    for row in rows:
+        phone = row["contact_phone"]
+        if phone and not actor.can(Capability.MANAGE_PARTNERS, row["org_path"]):
+            phone = mask_phone(phone)
+        out.append(
+            PartnerUnitOut(
+                id=row["id"],
+                name=row["name"],
+                kind=row["kind"],
+                org_unit_id=row["org_unit"],
+                contact_name=row["contact_name"],
+                contact_phone=phone,
+                member_count=counts.get(row["id"], 0),
+            )
+        )
+    return out
+
+
+async def list_partners(
+    actor: Principal, *, q: str | None, limit: int, offset: int
+) -> Page[PartnerUnitOut]:
+    condition = _partner_visibility(actor)
+    if q and q.strip():
+        pattern = f"%{q.strip()}%"
+        # SQLite's LIKE already ignores ASCII case; ILIKE is PostgreSQL's spelling of it.
+        by_name = (
+            PartnerUnit.name.ilike(pattern) if is_postgres() else PartnerUnit.name.like(pattern)
+        )
+        condition &= by_name
+    rows = await _partner_rows(condition, limit, offset)
+    total = await PartnerUnit.count().where(condition)
+    return Page(items=await _present_partners(actor, rows), total=total, limit=limit, offset=offset)
+
+
+async def get_partner(actor: Principal, partner_id: int) -> PartnerUnitOut:
+    row = await find_partner(actor, partner_id)
+    return (await _present_partners(actor, [row]))[0]
+
+
+async def create_partner(actor: Principal, data: PartnerUnitIn) -> PartnerUnitOut:
+    name = " ".join(data.name.split())
+    if not name:
+        raise Invalid.field("name", "名称不能为空")
+    contact_phone = parse_phone(data.contact_phone, "contact_phone") if data.contact_phone else None
     async with writing():
-        partner = await find_partner(actor, partner_id, Capability.MANAGE_PARTNERS)
+        unit = await _unit_field(actor, data.org_unit_id, Capability.MANAGE_PARTNERS, "org_unit_id")
+        if await PartnerUnit.exists().where(PartnerUnit.name == name):
+            raise _name_taken()
         values = {
-            "partner_unit": partner_id,
-            "name": data.name.strip(),
-            "phone": phone,
-            "password_hash": password_hash,
-            "status": ACTIVE,
+            "name": name,
+            "kind": data.kind.value,
+            "contact_name": data.contact_name,
+            "contact_phone": contact_phone,
+            "org_unit": unit["id"],
             "created_at": utcnow(),
         }
-        try:
-            inserted = await PartnerAccount.insert(PartnerAccount(**values)).returning(
-                PartnerAccount.id
-            )
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise Conflict("该手机号已有共建单位账号", code="phone_taken") from exc
-            raise
-        account_id = inserted[0]["id"]
+        with unique_or(_name_taken):
+            inserted = await PartnerUnit.insert(PartnerUnit(**values)).returning(PartnerUnit.id)
+        partner_id = inserted[0]["id"]
         await record(
             actor,
             Change(
-                "partner_account.create",
-                "partner_account",
-                account_id,
-                partner["org_unit"],
-                after={"partner_unit": partner_id, "name": values["name"], "phone": phone},
+                "partner_unit.create",
+                "partner_unit",
+                partner_id,
+                unit["id"],
+                after={k: v for k, v in values.items() if k != "created_at"},
             ),
         )
-    return _present({**values, "id": account_id})
+        row = await find_partner(actor, partner_id)
+    return (await _present_partners(actor, [row]))[0]
 
 
-async def list_accounts(actor: Principal, partner_id: int) -> list[PartnerAccountOut]:
-    await find_partner(actor, partner_id, Capability.MANAGE_PARTNERS)
-    rows = (
-        await PartnerAccount.select()
-        .where(PartnerAccount.partner_unit == partner_id)
-        .order_by(PartnerAccount.id)
+def _name_taken() -> Conflict:
+    return Conflict(
+        "已有同名的报到单位",
+        code="name_taken",
+        problems=[FieldProblem("name", "已有同名的报到单位")],
     )
-    return [_present(row) for row in rows]
 
 
-async def set_account_status(
-    actor: Principal, account_id: int, *, enabled: bool
-) -> PartnerAccountOut:
-    """Disable a contact's account (no sign-in; its tokens and sessions end at once) or
-    enable it again, by those who manage the partner unit's accounts. Asking for the status
-    the account already has changes nothing."""
-    status = ACTIVE if enabled else DISABLED
-    async with writing():
-        row = await PartnerAccount.select().where(PartnerAccount.id == account_id).first()
-        if row is None:
-            raise NotFound(ACCOUNT)
-        try:
-            partner = await find_partner(actor, row["partner_unit"], Capability.MANAGE_PARTNERS)
-        except NotFound:
-            # Out of the caller's sight: worded as for an account that does not exist.
-            raise NotFound(ACCOUNT) from None
-        if row["status"] != status:
-            await PartnerAccount.update({PartnerAccount.status: status}).where(
-                PartnerAccount.id == account_id
-            )
-            if not enabled:
-                await end_sessions(AccountKind.PARTNER, account_id, EndReason.ACCOUNT_DISABLED)
-            await record(
-                actor,
-                Change(
-                    "partner_account.enable" if enabled else "partner_account.disable",
-                    "partner_account",
-                    account_id,
-                    partner["org_unit"],
-                    before={"status": row["status"]},
-                    after={"status": status},
-                ),
-            )
-            row = {**row, "status": status}
-    return _present(row)
+# --- pairings ----------------------------------------------------------------------------
 
 
-def _present(row: dict[str, Any]) -> PartnerAccountOut:
-    return PartnerAccountOut(
+def _pairing_out(row: dict[str, Any]) -> PairingOut:
+    return PairingOut(
         id=row["id"],
         partner_unit_id=row["partner_unit"],
-        name=row["name"],
-        phone=mask_phone(row["phone"]),
-        status=row["status"],
-        created_at=row["created_at"],
+        community_id=row["community"],
+        community_name=row["community_name"],
+        agreement=row["agreement"],
+        signed_on=row["signed_on"],
+        ends_on=row["ends_on"],
+        state=row["state"],
     )
 
 
-async def _account_by_phone(phone: str) -> tuple[int, str | None] | None:
-    row = (
-        await PartnerAccount.select(PartnerAccount.id, PartnerAccount.password_hash)
-        .where((PartnerAccount.phone == phone) & (PartnerAccount.status == ACTIVE))
-        .first()
-    )
-    return (row["id"], row["password_hash"]) if row else None
-
-
-async def login(
-    data: LoginIn, address: str, limiter: LoginLimiter, tokens: TokenIssuer
-) -> PartnerLoginOut:
-    account_id = await authenticate(
-        data.phone, data.password, address, limiter, find=_account_by_phone
-    )
-    row = await sql.fetch_one(_PRINCIPAL_SQL, account_id, ACTIVE)
-    if row is None:  # disabled between the password check and now
-        raise BadCredentials()
-    async with writing():
-        session_id = await open_session(
-            AccountKind.PARTNER, account_id, forget_older_than=tokens.lifetime
+async def _pairing_rows(condition: Any) -> list[dict[str, Any]]:
+    return (
+        await UnitPairing.select(
+            *UnitPairing.all_columns(),
+            UnitPairing.community._.name.as_alias("community_name"),
+            UnitPairing.community._.path.as_alias("community_path"),
         )
-    return PartnerLoginOut(
-        access_token=tokens.issue_partner(account_id, session_id),
-        token_type="bearer",
-        expires_in=tokens.ttl_seconds,
-        account=PartnerSelf(
-            account_id=account_id,
-            name=row["name"],
-            partner_unit_id=row["partner_unit"],
-            partner_unit_name=row["unit_name"],
-        ),
+        .where(condition)
+        .order_by(UnitPairing.id)
     )
+
+
+async def list_pairings(actor: Principal, partner_id: int) -> list[PairingOut]:
+    await find_partner(actor, partner_id)
+    rows = await _pairing_rows(UnitPairing.partner_unit == partner_id)
+    return [_pairing_out(r) for r in rows if _sees_partner(actor, r["community_path"])]
+
+
+async def create_pairing(
+    actor: Principal, partner_id: int, data: PairingIn, settings: Settings
+) -> PairingOut:
+    if data.ends_on is not None and data.ends_on < data.signed_on:
+        raise Invalid.field("ends_on", "结束日期不能早于签订日期")
+    async with writing():
+        await find_partner(actor, partner_id)
+        community = await _unit_field(
+            actor, data.community_id, Capability.MANAGE_PARTNERS, "community_id"
+        )
+        if community["level"] != settings.community_level:
+            raise Invalid.field(
+                "community_id", f"只能与{settings.community_level_name}签订共建协议"
+            )
+        duplicate = await UnitPairing.exists().where(
+            (UnitPairing.partner_unit == partner_id)
+            & (UnitPairing.community == community["id"])
+            & (UnitPairing.state == RecordState.ACTIVE.value)
+        )
+        if duplicate:
+            raise _pairing_taken()
+        values = {
+            "partner_unit": partner_id,
+            "community": community["id"],
+            "agreement": data.agreement.strip(),
+            "signed_on": data.signed_on,
+            "ends_on": data.ends_on,
+            "state": RecordState.ACTIVE.value,
+            "created_at": utcnow(),
+        }
+        # A concurrent pairing may get in between the check and the insert.
+        with unique_or(_pairing_taken):
+            inserted = await UnitPairing.insert(UnitPairing(**values)).returning(UnitPairing.id)
+        pairing_id = inserted[0]["id"]
+        await record(
+            actor,
+            Change(
+                "pairing.create",
+                "unit_pairing",
+                pairing_id,
+                community["id"],
+                after={k: v for k, v in values.items() if k != "created_at"},
+            ),
+        )
+        rows = await _pairing_rows(UnitPairing.id == pairing_id)
+    return _pairing_out(rows[0])
+
+
+def _pairing_taken() -> Conflict:
+    return Conflict("该单位与此社区已有生效的共建协议", code="pairing_exists")
+
+
+async def end_pairing(
+    actor: Principal, partner_id: int, pairing_id: int, ended_on: date
+) -> PairingOut:
+    async with writing():
+        await find_partner(actor, partner_id)
+        rows = await _pairing_rows(
+            (UnitPairing.id == pairing_id) & (UnitPairing.partner_unit == partner_id)
+        )
+        path = rows[0]["community_path"] if rows else None
+        target = Target(path=path, seen_from_below=True)
+        check(actor, target, Capability.MANAGE_PARTNERS, what=PAIRING)
+        row = rows[0]
+        require_endable(row["state"], row["signed_on"], ended_on, PAIRING)
+        await UnitPairing.update(
+            {UnitPairing.state: RecordState.ENDED.value, UnitPairing.ends_on: ended_on}
+        ).where(UnitPairing.id == pairing_id)
+        await record(
+            actor,
+            Change(
+                "pairing.end",
+                "unit_pairing",
+                pairing_id,
+                row["community"],
+                before={"state": row["state"], "ends_on": row["ends_on"]},
+                after={"state": RecordState.ENDED.value, "ends_on": ended_on},
+            ),
+        )
+        rows = await _pairing_rows(UnitPairing.id == pairing_id)
+    return _pairing_out(rows[0])
+
+
+def require_endable(state: str, started: date, ended_on: date, what: str) -> None:
+    """A dual-registration record (a pairing, a member's report) ends once, and not before it
+    began."""
+    if state != RecordState.ACTIVE.value:
+        raise Conflict(f"该{what}已结束", code="already_ended")
+    if ended_on < started:
+        raise Invalid.field("ended_on", "结束日期不能早于开始日期")

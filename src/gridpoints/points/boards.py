@@ -1,4 +1,5 @@
-"""A grid's leaderboard for a quarter, and its points by month and by category for charts."""
+"""A grid's leaderboard for a quarter (`points.standings`), and its points by month and by
+category for charts."""
 
 from __future__ import annotations
 
@@ -8,27 +9,13 @@ from gridpoints.activities.vocab import category_label
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import zone
 from gridpoints.db import sql
-from gridpoints.members.vocab import MemberStatus
 from gridpoints.org.services import find_unit
 from gridpoints.periods import Quarter
 from gridpoints.points.schemas import Bucket, LeaderboardOut, LeaderOut
+from gridpoints.points.standings import leaders
 from gridpoints.settings import Settings
 from gridpoints.unit_paths import subtree_bounds
 
-_LEADERS = """
-SELECT member_id, name, total, rank() OVER (ORDER BY total DESC) AS place, count(*) OVER () AS n
-FROM (
-    SELECT m.id AS member_id, m.name, coalesce(t.total, 0) AS total
-    FROM member m
-    JOIN org_unit o ON o.id = m.org_unit
-    LEFT JOIN (
-        SELECT member, sum(amount) AS total FROM points_entry WHERE period = {} GROUP BY member
-    ) t ON t.member = m.id
-    WHERE o.path >= {} AND o.path < {} AND m.status = {}
-) standing
-ORDER BY total DESC, member_id
-LIMIT {}
-"""
 _YEAR = """
 SELECT p.occurred_at, p.category, p.amount
 FROM points_entry p
@@ -44,7 +31,7 @@ async def leaderboard(
 ) -> LeaderboardOut:
     unit = await find_unit(actor, unit_id)
     low, high = subtree_bounds(unit["path"])
-    rows = await sql.fetch(_LEADERS, quarter.label, low, high, MemberStatus.ACTIVE.value, limit)
+    rows = await leaders(quarter, unit["path"], limit)
     year = quarter.year
     tz = zone(settings.timezone)
     months: Counter[int] = Counter()

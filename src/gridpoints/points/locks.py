@@ -16,7 +16,7 @@ from gridpoints.db import sql
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict
 from gridpoints.periods import Quarter
-from gridpoints.points.engine import scoring_turn
+from gridpoints.points.scoring import scoring_turn
 from gridpoints.unit_paths import covers
 
 _INSERT = """

@@ -14,37 +14,29 @@ from typing import Any
 
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
+from gridpoints.db.sql import Fragment
 from gridpoints.db.transactions import writing
+from gridpoints.events.served import served
 from gridpoints.members.vocab import MemberStatus
 from gridpoints.periods import Quarter
-from gridpoints.points.bulk import Fragment
-from gridpoints.points.engine import scope_paths, scoring_turn
+from gridpoints.points.conditions import MEMBER, covered
 from gridpoints.points.rules import Rule, RuleSet
+from gridpoints.points.scoring import scope_paths, scoring_turn
 from gridpoints.settings import Settings
-from gridpoints.unit_paths import ROOT_SCOPE, covers, subtree_bounds
 
-# Service that counts as "served this quarter": a verified check-in or service not revoked.
-_SERVED = """
-EXISTS (
-    SELECT 1 FROM verified_event e
-    WHERE e.member = m.id AND e.action = 'verified' AND e.kind IN ('checkin', 'service')
-      AND e.occurred_at >= {} AND e.occurred_at < {}
-      AND NOT EXISTS (
-          SELECT 1 FROM verified_event r
-          WHERE r.kind = e.kind AND r.source_id = e.source_id AND r.action = 'revoked'
-      )
-)
-"""
 _INSERT = """
 INSERT INTO points_entry (key, member, period, amount, kind, rule_set, rule_set_version, rule,
                           label, occurred_at, created_at)
 SELECT CAST({} AS TEXT) || CAST(given.member AS TEXT), given.member, {}, {}, 'period_end', {},
        {}, {}, {}, {}, {}
-FROM ({given}) given
+FROM ({}) given
 WHERE 1 = 1
 ON CONFLICT DO NOTHING
 RETURNING amount
 """
+_MEMBERS = (
+    "SELECT m.id AS member FROM member m JOIN org_unit o ON o.id = m.org_unit WHERE m.status = {}{}"
+)
 
 
 @dataclass(frozen=True)
@@ -92,19 +84,22 @@ async def write_period_end(
     )
     if among is not None:
         given.add(" AND m.id IN (").add_fragment(among).add(")")
-    return await sql.fetch(
-        _INSERT.replace("{given}", given.text),
-        key,
-        quarter.label,
-        rule.amount(0),
-        ruleset.id,
-        ruleset.version,
-        rule.id,
-        rule.label,
-        end - timedelta(microseconds=1),
-        utcnow(),
-        *given.args,
+    statement = Fragment(
+        _INSERT,
+        [
+            key,
+            quarter.label,
+            rule.amount(0),
+            ruleset.id,
+            ruleset.version,
+            rule.id,
+            rule.label,
+            end - timedelta(microseconds=1),
+            utcnow(),
+            given,
+        ],
     )
+    return await sql.fetch(statement.text, *statement.args)
 
 
 async def period_end_rules(
@@ -117,43 +112,21 @@ async def period_end_rules(
     in_force = [s for s in rulesets if s.in_force(last_day)]
     scopes = await scope_paths(in_force)
     found = []
+    tz = settings.timezone
     for ruleset in in_force:
-        scope = scopes.get(ruleset.spec.scope) if ruleset.spec.scope else ROOT_SCOPE
-        if scope is None:
-            continue
-        # Members under a narrower set in force answer to that set instead.
-        narrower = [
-            path
-            for other in in_force
-            if other is not ruleset and other.spec.scope
-            for path in [scopes.get(other.spec.scope)]
-            if path is not None and path != scope and covers(scope, path)
-        ]
         for rule in ruleset.spec.rules:
-            if rule.event == "period_end":
-                members = _members(rule, scope, narrower, start, end)
-                found.append(PeriodEndRule(ruleset, rule, members))
+            if rule.event != "period_end":
+                continue
+            # Members under a narrower set in force answer to that set instead.
+            who = covered(ruleset, rule, in_force, scopes, tz, MEMBER)
+            if who is None:
+                continue
+            members = _members(rule, who, start, end)
+            found.append(PeriodEndRule(ruleset, rule, members))
     return found
 
 
-def _members(rule: Rule, scope: str, narrower: list[str], start: Any, end: Any) -> Fragment:
-    low, high = subtree_bounds(scope)
-    members = Fragment(
-        "SELECT m.id AS member FROM member m JOIN org_unit o ON o.id = m.org_unit"
-        " WHERE m.status = {} AND o.path >= {} AND o.path < {}",
-        [MemberStatus.ACTIVE.value, low, high],
-    )
-    for path in narrower:
-        members.add(" AND NOT (o.path >= {} AND o.path < {})", *subtree_bounds(path))
-    if rule.member_categories:
-        listed = ", ".join("{}" for _ in rule.member_categories)
-        members.add(f" AND m.category IN ({listed})", *rule.member_categories)
-    if rule.roles:
-        listed = ", ".join("{}" for _ in rule.roles)
-        members.add(
-            " AND EXISTS (SELECT 1 FROM role_assignment r "  # noqa: S608 - placeholders only
-            f"WHERE r.member = m.id AND r.role IN ({listed}))",
-            *rule.roles,
-        )
-    served = "" if rule.when == "activity_done" else "NOT "
-    return members.add(f" AND {served}{_SERVED.strip()}", start, end)
+def _members(rule: Rule, who: Fragment, start: Any, end: Any) -> Fragment:
+    members = Fragment(_MEMBERS, [MemberStatus.ACTIVE.value, who])
+    did = served("m.id", start, end)
+    return members.add(" AND {}" if rule.when == "activity_done" else " AND NOT {}", did)

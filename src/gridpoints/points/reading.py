@@ -9,29 +9,17 @@ from gridpoints.activities.vocab import category_label
 from gridpoints.auth.principal import Principal
 from gridpoints.db import sql
 from gridpoints.members.lookup import find_member
-from gridpoints.members.vocab import MemberStatus
 from gridpoints.periods import Quarter
 from gridpoints.points.schemas import EntryOut, MemberPointsOut
+from gridpoints.points.standings import place
 from gridpoints.settings import Settings
-from gridpoints.unit_paths import ancestor_ids, subtree_bounds
+from gridpoints.unit_paths import ancestor_ids
 
 _ENTRIES = """
 SELECT id, amount, kind, label, occurred_at, category, rule_set, rule_set_version, rule,
        reverses, created_at
 FROM points_entry WHERE member = {} AND period = {}
 ORDER BY occurred_at, id
-"""
-# Members of the grid with more points than `total` this period, and the grid's size.
-_STANDING = """
-SELECT
-  sum(CASE WHEN coalesce(t.total, 0) > {} THEN 1 ELSE 0 END) AS above,
-  count(*) AS members
-FROM member m
-JOIN org_unit o ON o.id = m.org_unit
-LEFT JOIN (
-    SELECT member, sum(amount) AS total FROM points_entry WHERE period = {} GROUP BY member
-) t ON t.member = m.id
-WHERE o.path >= {} AND o.path < {} AND m.status = {}
 """
 _UNIT = "SELECT id, name, path FROM org_unit WHERE id = {}"
 
@@ -52,18 +40,16 @@ async def member_points(
     total = sum(row["amount"] for row in rows)
     grid = await sql.fetch_one(_UNIT, grid_unit_id(member["org_path"], settings))
     assert grid is not None
-    low, high = subtree_bounds(grid["path"])
-    standing = await sql.fetch_one(_STANDING, total, period, low, high, MemberStatus.ACTIVE.value)
-    assert standing is not None
+    rank, grid_members = await place(quarter, grid["path"], total)
     return MemberPointsOut(
         member_id=member_id,
         member_name=member["name"],
         period=period,
         total=total,
-        rank=int(standing["above"] or 0) + 1,
+        rank=rank,
         grid_id=grid["id"],
         grid_name=grid["name"],
-        grid_members=int(standing["members"]),
+        grid_members=grid_members,
         entries=[entry_out(row) for row in rows],
     )
 

@@ -14,14 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from gridpoints.db import sql
+from gridpoints.db.sql import Fragment
 from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.org.services import unit_row
 from gridpoints.periods import Quarter, parse_quarter
-from gridpoints.points.bulk import Fragment, every_rule
-from gridpoints.points.engine import scope_paths
+from gridpoints.points.entries import every_rule
 from gridpoints.points.period_end import period_end_rules
 from gridpoints.points.rulefiles import RuleSetsInvalid, load_rulesets
 from gridpoints.points.rules import RuleSet
+from gridpoints.points.scoring import scope_paths
 from gridpoints.settings import Settings
 from gridpoints.unit_paths import subtree_bounds
 
@@ -45,7 +46,7 @@ AND NOT EXISTS (
 _HELD = """
 SELECT member, rule_set, rule, CAST(NULL AS TEXT) AS fresh_label, label AS held_label,
        amount AS before, CASE WHEN rule_set IS NULL THEN amount ELSE 0 END AS after
-FROM points_entry WHERE period = {} AND member IN ({members})
+FROM points_entry WHERE period = {} AND member IN ({})
 """
 _COMPARED = """
 SELECT g.member, m.name, o.name AS unit, g.rule_set, g.rule,
@@ -54,7 +55,7 @@ FROM (
     SELECT x.member, x.rule_set, x.rule, min(x.fresh_label) AS fresh_label,
            min(x.held_label) AS held_label, CAST(sum(x.before) AS BIGINT) AS before,
            CAST(sum(x.after) AS BIGINT) AS after
-    FROM ({rows}) x
+    FROM ({}) x
     GROUP BY x.member, x.rule_set, x.rule
 ) g
 JOIN member m ON m.id = g.member JOIN org_unit o ON o.id = m.org_unit
@@ -100,8 +101,7 @@ async def count_members(scope_path: str) -> int:
 def quarter_events(quarter: Quarter, settings: Settings, members: Fragment) -> Fragment:
     """Condition on `verified_event e`: the quarter's scored, unrevoked events of `members`."""
     start, end = quarter.bounds(settings.timezone)
-    events = Fragment(_EVENTS, [start, end])
-    return events.add(" AND e.member IN (").add_fragment(members).add(")")
+    return Fragment(_EVENTS, [start, end]).add(" AND e.member IN ({})", members)
 
 
 async def comparison(
@@ -131,7 +131,7 @@ async def comparison(
     rows = Fragment()
     if fresh is not None:
         ctes, union = fresh
-        statement.add_fragment(ctes).add(", fresh AS (").add_fragment(union).add(") ")
+        statement.add("{}, fresh AS ({}) ", ctes, union)
         rows.add(
             "SELECT member, rule_set, rule, label AS fresh_label,"
             " CAST(NULL AS TEXT) AS held_label, 0 AS before, amount AS after FROM fresh"
@@ -142,14 +142,14 @@ async def comparison(
             rows.add(" UNION ALL " if rows.text else "")
             rows.add(
                 "SELECT pe.member, CAST({} AS TEXT), CAST({} AS TEXT), CAST({} AS TEXT),"
-                " CAST(NULL AS TEXT), 0, CAST({} AS INTEGER) FROM (",
+                " CAST(NULL AS TEXT), 0, CAST({} AS INTEGER) FROM ({}) pe"
+                " WHERE pe.member IN ({})",
                 applied.ruleset.id,
                 applied.rule.id,
                 applied.rule.label,
                 applied.rule.amount(0),
+                applied.members,
+                members,
             )
-            rows.add_fragment(applied.members).add(") pe WHERE pe.member IN (")
-            rows.add_fragment(members).add(")")
-    held = _HELD.replace("{members}", members.text)
-    rows.add(" UNION ALL " if rows.text else "").add(held, quarter.label, *members.args)
-    return statement.add(_COMPARED.replace("{rows}", rows.text), *rows.args)
+    rows.add(" UNION ALL " if rows.text else "").add(_HELD, quarter.label, members)
+    return statement.add(_COMPARED, rows)

@@ -24,42 +24,43 @@ from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
+from gridpoints.db.sql import Fragment
 from gridpoints.errors import DomainError
 from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.jobs.dispatch import JobQueue, start_job
 from gridpoints.org.services import find_unit
 from gridpoints.periods import Quarter, started_quarter
-from gridpoints.points.bulk import Fragment, every_rule
-from gridpoints.points.engine import scope_paths, score_pending, scoring_turn
+from gridpoints.points.entries import every_rule
 from gridpoints.points.locks import refuse_if_locked
 from gridpoints.points.period_end import period_end_rules, write_period_end
 from gridpoints.points.recompute import job_target, quarter_events, scope_members
 from gridpoints.points.rules import RuleSet
 from gridpoints.points.schemas import RescoreIn, RescoreResult
+from gridpoints.points.scoring import scope_paths, score_pending, scoring_turn
 from gridpoints.settings import Settings
 
 KIND = "points.rescore"
 
 _REVERSE_UNWANTED = """
-{wanted}
+{}
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set, rule_set_version,
                           rule, label, category, occurred_at, reverses, author, created_at)
 SELECT CAST({} AS TEXT) || CAST(p.id AS TEXT), p.member, p.period, -p.amount, 'reversal',
        p.event, p.rule_set, p.rule_set_version, p.rule, CAST({} AS TEXT) || p.label,
        p.category, p.occurred_at, p.id, {}, {}
 FROM points_entry p
-WHERE p.period = {} AND p.kind = {} AND p.member IN ({members})
+WHERE p.period = {} AND p.kind = {} AND p.member IN ({})
   AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
   AND NOT EXISTS (
       SELECT 1 FROM wanted w
-      WHERE w.member = p.member AND {same_event} AND w.rule_set = p.rule_set
+      WHERE w.member = p.member AND {} AND w.rule_set = p.rule_set
         AND w.rule_set_version = p.rule_set_version AND w.rule = p.rule AND w.amount = p.amount
   )
 ON CONFLICT DO NOTHING
 RETURNING amount
 """
 _INSERT_WANTED = """
-{wanted}
+{}
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set, rule_set_version,
                           rule, label, category, occurred_at, created_at)
 SELECT w.key, w.member, w.period, w.amount, 'score', w.event, w.rule_set, w.rule_set_version,
@@ -77,7 +78,7 @@ RETURNING amount
 # What the period-end rules give, for comparing (columns of `wanted` above, `event` aside).
 _PERIOD_END_WANTED = (
     "SELECT pe.member, CAST({} AS TEXT) AS rule_set, CAST({} AS TEXT) AS rule_set_version,"
-    " CAST({} AS TEXT) AS rule, CAST({} AS INTEGER) AS amount FROM ({members}) pe"
+    " CAST({} AS TEXT) AS rule, CAST({} AS INTEGER) AS amount FROM ({}) pe"
 )
 _NOTHING_WANTED = (
     "SELECT CAST(NULL AS INTEGER) AS member, CAST(NULL AS INTEGER) AS event,"
@@ -153,14 +154,14 @@ async def adopt(
         wanted = Fragment(f"WITH wanted AS ({_NOTHING_WANTED})")
     else:
         ctes, union = fresh
-        wanted = Fragment().add_fragment(ctes).add(", wanted AS (").add_fragment(union).add(")")
+        wanted = Fragment("{}, wanted AS ({})", [ctes, union])
     reversed_rows = await _reverse_unwanted(
         wanted, "score", "w.event = p.event", quarter, members, actor, now
     )
     written: list[Any] = []
     if fresh is not None:
-        statement = _INSERT_WANTED.replace("{wanted}", wanted.text)
-        written = await sql.fetch(statement, *wanted.args, now)
+        statement = Fragment(_INSERT_WANTED, [wanted, now])
+        written = await sql.fetch(statement.text, *statement.args)
     period_end: list[Any] = []
     if closed:
         applied_rules = await period_end_rules(rulesets, quarter, settings)
@@ -168,14 +169,14 @@ async def adopt(
         for applied in applied_rules:
             given.add(" UNION ALL " if given.text else "")
             given.add(
-                _PERIOD_END_WANTED.replace("{members}", applied.members.text),
+                _PERIOD_END_WANTED,
                 applied.ruleset.id,
                 applied.ruleset.version,
                 applied.rule.id,
                 applied.rule.amount(0),
-                *applied.members.args,
+                applied.members,
             )
-        wanted_end = Fragment("WITH wanted AS (").add_fragment(given).add(")")
+        wanted_end = Fragment("WITH wanted AS ({})", [given])
         if not given.text:
             wanted_end = Fragment(f"WITH wanted AS ({_NOTHING_WANTED})")
         reversed_rows += await _reverse_unwanted(
@@ -205,22 +206,20 @@ async def _reverse_unwanted(
     actor: Principal,
     now: Any,
 ) -> list[Any]:
-    """Reverse the standing entries of `kind` in the quarter that `wanted` does not give."""
-    statement = (
-        _REVERSE_UNWANTED.replace("{wanted}", wanted.text)
-        .replace("{members}", members.text)
-        .replace("{same_event}", same_event)
-    )
-    return list(
-        await sql.fetch(
-            statement,
-            *wanted.args,
+    """Reverse the standing entries of `kind` in the quarter that `wanted` does not give
+    (`same_event`: the condition, from the code, pairing a wanted row `w` with an entry `p`)."""
+    statement = Fragment(
+        _REVERSE_UNWANTED,
+        [
+            wanted,
             "reversal:",
             REVERSAL_LABEL,
             actor.member_id,
             now,
             quarter.label,
             kind,
-            *members.args,
-        )
+            members,
+            Fragment(same_event),
+        ],
     )
+    return list(await sql.fetch(statement.text, *statement.args))

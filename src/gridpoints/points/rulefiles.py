@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 
 from gridpoints.points.rules import (
-    Problem,
     Rule,
+    RuleFileProblem,
     RuleSet,
     RuleSetFile,
     rule_problems,
@@ -32,7 +32,7 @@ _RULE_PATH = re.compile(r"^\.rules\[(?P<index>\d+)\]\.?(?P<rest>.*)$")
 class RuleSetsInvalid(Exception):
     """The rule sets cannot be used; `problems` says every reason."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[RuleFileProblem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
 
@@ -43,13 +43,13 @@ def rule_files(path: Path) -> list[Path]:
 
 def read_rulesets(
     path: Path, activity_categories: tuple[str, ...]
-) -> tuple[list[RuleSet], list[Problem]]:
+) -> tuple[list[RuleSet], list[RuleFileProblem]]:
     """The sets that could be read, and every problem found in any of them."""
     sets: list[RuleSet] = []
-    problems: list[Problem] = []
+    problems: list[RuleFileProblem] = []
     files = rule_files(path)
     if not files or not all(f.is_file() for f in files):
-        return [], [Problem(str(path), None, "(文件)", "找不到规则文件（*.toml）")]
+        return [], [RuleFileProblem(str(path), None, "(文件)", "找不到规则文件（*.toml）")]
     for file in files:
         ruleset, found = read_ruleset(file.name, file.read_bytes(), activity_categories)
         problems += found
@@ -61,15 +61,15 @@ def read_rulesets(
 
 def read_ruleset(
     source: str, data: bytes, activity_categories: tuple[str, ...]
-) -> tuple[RuleSet | None, list[Problem]]:
+) -> tuple[RuleSet | None, list[RuleFileProblem]]:
     """One set from a file's bytes (None when it has problems), and its problems."""
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return None, [Problem(source, None, "(文件)", f"不是有效的 TOML：{exc}")]
+        return None, [RuleFileProblem(source, None, "(文件)", f"不是有效的 TOML：{exc}")]
     except RecursionError:
         # `a = [[[[...` or `{a = {a = ...` thousands deep: the reader gives up, and so do we.
-        return None, [Problem(source, None, "(文件)", "不是有效的 TOML：嵌套层次过深")]
+        return None, [RuleFileProblem(source, None, "(文件)", "不是有效的 TOML：嵌套层次过深")]
     spec, found = _convert(source, raw)
     if spec is None:
         return None, found
@@ -80,7 +80,9 @@ def read_ruleset(
     return RuleSet(source=source, version=version, spec=spec), []
 
 
-def with_changed(rulesets: list[RuleSet], changed: RuleSet) -> tuple[list[RuleSet], list[Problem]]:
+def with_changed(
+    rulesets: list[RuleSet], changed: RuleSet
+) -> tuple[list[RuleSet], list[RuleFileProblem]]:
     """The sets with `changed` in place of the set of the same file name or id (as if that
     file had been edited), or added; and the problems between the sets."""
     sets = [s for s in rulesets if s.id != changed.id and s.source != changed.source]
@@ -95,10 +97,10 @@ def load_rulesets(path: Path, activity_categories: tuple[str, ...]) -> list[Rule
     return sets
 
 
-def _convert(source: str, raw: dict[str, Any]) -> tuple[RuleSetFile | None, list[Problem]]:
+def _convert(source: str, raw: dict[str, Any]) -> tuple[RuleSetFile | None, list[RuleFileProblem]]:
     """The set, and the problems of shape: each rule is read on its own, so one badly
     written rule does not hide the problems of the others."""
-    problems: list[Problem] = []
+    problems: list[RuleFileProblem] = []
     listed = raw.get("rules")
     rules: list[Rule] = []
     if isinstance(listed, list):
@@ -120,8 +122,8 @@ def _convert(source: str, raw: dict[str, Any]) -> tuple[RuleSetFile | None, list
 
 def _shape_problem(
     source: str, raw: dict[str, Any], error: str, rule_index: int | None = None
-) -> Problem:
-    """msgspec's "Expected `int`, got `str` - at `$.rules[0].cap_per_event`" as a Problem
+) -> RuleFileProblem:
+    """msgspec's "Expected `int`, got `str` - at `$.rules[0].cap_per_event`" as a RuleFileProblem
     (for a rule read on its own, `$.cap_per_event` and the rule's index)."""
     match = _AT.match(error)
     message, path = (match["message"], match["path"]) if match else (error, "")
@@ -139,4 +141,4 @@ def _shape_problem(
         field = in_rule["rest"] or "(规则)"
     if named:
         field = f"{field}.{named['name']}" if field not in ("(文件)", "(规则)") else named["name"]
-    return Problem(source, rule, field, f"格式不对：{message}")
+    return RuleFileProblem(source, rule, field, f"格式不对：{message}")

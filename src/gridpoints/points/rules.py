@@ -101,7 +101,7 @@ class RuleSet:
 
 
 @dataclass(frozen=True)
-class Problem:
+class RuleFileProblem:
     """What is wrong, where: the file, the rule (if any), the field, and why."""
 
     source: str
@@ -116,12 +116,12 @@ class Problem:
 
 def rule_problems(
     source: str, spec: RuleSetFile, activity_categories: tuple[str, ...]
-) -> list[Problem]:
+) -> list[RuleFileProblem]:
     """Everything wrong inside one set; `sets_problems` checks sets against each other."""
-    problems: list[Problem] = []
+    problems: list[RuleFileProblem] = []
 
     def bad(rule: str | None, field: str, reason: str) -> None:
-        problems.append(Problem(source, rule, field, reason))
+        problems.append(RuleFileProblem(source, rule, field, reason))
 
     if spec.effective_to is not None and spec.effective_to < spec.effective_from:
         bad(None, "effective_to", "结束日期早于开始日期")
@@ -170,7 +170,7 @@ def rule_problems(
     return problems
 
 
-def sets_problems(sets: list[RuleSet]) -> list[Problem]:
+def sets_problems(sets: list[RuleSet]) -> list[RuleFileProblem]:
     """Two sets for the same scope may not be in force on the same day."""
     problems = []
     by_scope: dict[str | None, list[RuleSet]] = {}
@@ -182,7 +182,7 @@ def sets_problems(sets: list[RuleSet]) -> list[Problem]:
             end = earlier.spec.effective_to
             if end is None or end >= later.spec.effective_from:
                 problems.append(
-                    Problem(
+                    RuleFileProblem(
                         later.source,
                         None,
                         "effective_from",
@@ -194,7 +194,7 @@ def sets_problems(sets: list[RuleSet]) -> list[Problem]:
     for ruleset in sets:
         if ruleset.id in ids:
             problems.append(
-                Problem(ruleset.source, None, "id", f"规则集编号与 {ids[ruleset.id]} 重复")
+                RuleFileProblem(ruleset.source, None, "id", f"规则集编号与 {ids[ruleset.id]} 重复")
             )
         ids.setdefault(ruleset.id, ruleset.source)
     return problems

@@ -1,19 +1,18 @@
 """Scoring on a timer: what is pending, often, and the quarter that has ended, daily (the
 cadence is `gridpoints.wiring.periodic_work`). Safe anywhere and often: each event is scored
-once whoever gets to it first (see `points.engine`)."""
+once whoever gets to it first (see `points.scoring`)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
-from gridpoints.clock import local_today, utcnow
+from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.periods import Quarter
-from gridpoints.points.engine import score_pending
 from gridpoints.points.period_end import close_quarter
 from gridpoints.points.rules import RuleSet
+from gridpoints.points.scoring import score_pending
 from gridpoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,29 +39,18 @@ class ScoringWindow:
         return scored
 
 
-def previous_quarter(settings: Settings) -> Quarter:
-    today = local_today(settings.timezone)
-    current = (today.month - 1) // 3 + 1
-    return Quarter(today.year, current - 1) if current > 1 else Quarter(today.year - 1, 4)
-
-
 async def close_previous_quarter(settings: Settings, rulesets: list[RuleSet]) -> int:
     """Score what is pending, then close the quarter that has ended (a no-op once done).
 
     Only a quarter the platform saw from its start: closing one that began before the grid
     tree existed would fine every in-service member for service nobody could record."""
     await score_pending(rulesets, settings)
-    quarter = previous_quarter(settings)
+    quarter = Quarter.current(settings.timezone).previous
     began = await sql.fetch_one("SELECT min(created_at) AS began FROM org_unit")
     start, _ = quarter.bounds(settings.timezone)
-    if began is None or began["began"] is None or _instant(began["began"]) > start:
+    if began is None or began["began"] is None or sql.instant(began["began"]) > start:
         return 0
     written = await close_quarter(rulesets, quarter, settings)
     if written:
         log.info("closed quarter %s: %d period-end entries", quarter.label, written)
     return written
-
-
-def _instant(value: Any) -> datetime:
-    # An aggregate loses its column type on SQLite and comes back as text.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -18,12 +18,20 @@ from gridpoints.events import services as events
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
 from gridpoints.settings import Settings
+from gridpoints.transitions import Transitions
 from gridpoints.unit_paths import ancestor_ids
 from gridpoints.wishes.schemas import WishIn, WishOut
-from gridpoints.wishes.tables import Wish
+from gridpoints.wishes.tables import Wish, WishState
 
 WHAT = "心愿"
-STATE_LABELS = {"open": "待认领", "claimed": "已认领", "fulfilled": "已落实", "confirmed": "已确认"}
+STATE_LABELS = {
+    WishState.OPEN: "待认领",
+    WishState.CLAIMED: "已认领",
+    WishState.FULFILLED: "已落实",
+    WishState.CONFIRMED: "已确认",
+}
+# What moving into each state is called, for the refusal.
+_STEPS = {WishState.CLAIMED: "认领", WishState.FULFILLED: "落实", WishState.CONFIRMED: "确认"}
 _COLUMNS = (Wish.all_columns(), Wish.org_unit._.path.as_alias("org_path"))
 
 
@@ -60,10 +68,21 @@ async def find_wish(
     return row
 
 
-def _wrong_state(row: dict[str, Any], step: str) -> Conflict:
+def _wrong_state(current: WishState, target: WishState) -> Conflict:
     return Conflict(
-        f"该心愿当前为“{STATE_LABELS[row['state']]}”，不能{step}", code=f"state_{row['state']}"
+        f"该心愿当前为“{STATE_LABELS[current]}”，不能{_STEPS[target]}", code=f"state_{current}"
     )
+
+
+MOVES = Transitions(
+    WishState,
+    {
+        WishState.OPEN: {WishState.CLAIMED},
+        WishState.CLAIMED: {WishState.FULFILLED},
+        WishState.FULFILLED: {WishState.CONFIRMED},
+    },
+    _wrong_state,
+)
 
 
 async def post_wish(actor: Principal, data: WishIn, settings: Settings) -> WishOut:
@@ -76,7 +95,7 @@ async def post_wish(actor: Principal, data: WishIn, settings: Settings) -> WishO
             "title": data.title.strip(),
             "description": data.description.strip(),
             "category": data.category,
-            "state": "open",
+            "state": WishState.OPEN,
             "posted_by": actor.member_id,
             "created_at": utcnow(),
         }
@@ -92,11 +111,13 @@ async def _step(
     row: dict[str, Any],
     *,
     action: str,
-    expected: str,
-    step: str,
+    target: WishState,
     values: dict[Any, Any],
 ) -> WishOut:
-    """Move the wish on, but only from `expected`; the loser of a race gets 409."""
+    """Move the wish on to `target`, but only from the state `row` has (checked against
+    `MOVES` by the caller); the loser of a race gets 409."""
+    expected = row["state"]
+    values = {Wish.state: target, **values}
     async with writing():
         moved = (
             await Wish.update(values)
@@ -105,7 +126,7 @@ async def _step(
         )
         if not moved:
             current = await _row(row["id"])
-            raise _wrong_state(current or row, step)
+            raise MOVES.refused((current or row)["state"], target)
         await record(
             actor,
             Change(
@@ -139,54 +160,40 @@ async def claim(actor: Principal, wish_id: int) -> WishOut:
     if actor.member_id is None:
         raise Forbidden("只有成员本人可以认领心愿")
     row = await find_wish(actor, wish_id)
-    if row["state"] != "open":
-        raise _wrong_state(row, "认领")
+    MOVES.check(row["state"], WishState.CLAIMED)
     return await _step(
         actor,
         row,
         action="wish.claim",
-        expected="open",
-        step="认领",
-        values={Wish.state: "claimed", Wish.claimed_by: actor.member_id, Wish.claimed_at: utcnow()},
+        target=WishState.CLAIMED,
+        values={Wish.claimed_by: actor.member_id, Wish.claimed_at: utcnow()},
     )
 
 
 async def fulfil(actor: Principal, wish_id: int, evidence: str) -> WishOut:
     row = await find_wish(actor, wish_id)
-    if row["state"] != "claimed":
-        raise _wrong_state(row, "落实")
+    MOVES.check(row["state"], WishState.FULFILLED)
     if not actor.is_member(row["claimed_by"]):
         raise Forbidden("只有认领人可以落实心愿")
     return await _step(
         actor,
         row,
         action="wish.fulfil",
-        expected="claimed",
-        step="落实",
-        values={
-            Wish.state: "fulfilled",
-            Wish.evidence: evidence.strip(),
-            Wish.fulfilled_at: utcnow(),
-        },
+        target=WishState.FULFILLED,
+        values={Wish.evidence: evidence.strip(), Wish.fulfilled_at: utcnow()},
     )
 
 
 async def confirm(actor: Principal, wish_id: int) -> WishOut:
     row = await find_wish(actor, wish_id, Capability.MANAGE_ACTIVITIES)
-    if row["state"] != "fulfilled":
-        raise _wrong_state(row, "确认")
+    MOVES.check(row["state"], WishState.CONFIRMED)
     forbid_self_dealing(actor, row["claimed_by"], action="确认")
     return await _step(
         actor,
         row,
         action="wish.confirm",
-        expected="fulfilled",
-        step="确认",
-        values={
-            Wish.state: "confirmed",
-            Wish.confirmed_by: actor.member_id,
-            Wish.confirmed_at: utcnow(),
-        },
+        target=WishState.CONFIRMED,
+        values={Wish.confirmed_by: actor.member_id, Wish.confirmed_at: utcnow()},
     )
 
 

@@ -18,13 +18,18 @@ from gridpoints.errors import Conflict, FieldProblem, Invalid
 from gridpoints.events import services as events
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
-from gridpoints.services.photos import store_photo
-from gridpoints.services.schemas import ServiceRecordIn, ServiceRecordOut
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.photos import store_photo
+from gridpoints.service_records.schemas import ServiceRecordIn, ServiceRecordOut
+from gridpoints.service_records.tables import RecordState, ServiceRecord
 from gridpoints.settings import Settings
+from gridpoints.transitions import Transitions
 
 WHAT = "服务记录"
-STATE_LABELS = {"submitted": "待审核", "approved": "已通过", "rejected": "已驳回"}
+STATE_LABELS = {
+    RecordState.SUBMITTED: "待审核",
+    RecordState.APPROVED: "已通过",
+    RecordState.REJECTED: "已驳回",
+}
 _COLUMNS = (
     ServiceRecord.all_columns(),
     ServiceRecord.member._.name.as_alias("member_name"),
@@ -33,6 +38,19 @@ _COLUMNS = (
 )
 # A phone clock a little ahead is fine; a deed dated days ahead is a typo.
 _FUTURE_TOLERANCE = timedelta(hours=1)
+
+
+def _decided_already(current: RecordState, _target: RecordState) -> Conflict:
+    return Conflict(
+        f"该服务记录当前状态为“{STATE_LABELS[current]}”，不能再审核", code=f"state_{current}"
+    )
+
+
+MOVES = Transitions(
+    RecordState,
+    {RecordState.SUBMITTED: {RecordState.APPROVED, RecordState.REJECTED}},
+    _decided_already,
+)
 
 
 def present(row: dict[str, Any]) -> ServiceRecordOut:
@@ -90,7 +108,7 @@ async def submit(actor: Principal, data: ServiceRecordIn, settings: Settings) ->
             "minutes": round(data.hours * 60),
             "description": data.description.strip(),
             "served_on": data.served_on,
-            "state": "submitted",
+            "state": RecordState.SUBMITTED,
             "submitted_by": actor.member_id,
             "created_at": utcnow(),
         }
@@ -106,16 +124,12 @@ async def submit(actor: Principal, data: ServiceRecordIn, settings: Settings) ->
 
 
 async def _decide(
-    actor: Principal, record_id: int, decision: str, reason: str | None
+    actor: Principal, record_id: int, decision: RecordState, reason: str | None
 ) -> ServiceRecordOut:
     async with writing():
         row = await find_service_record(actor, record_id, Capability.MANAGE_MEMBERS)
         forbid_self_dealing(actor, row["member"], row["submitted_by"], action="审核")
-        if row["state"] != "submitted":
-            raise Conflict(
-                f"该服务记录当前状态为“{STATE_LABELS[row['state']]}”，不能再审核",
-                code=f"state_{row['state']}",
-            )
+        MOVES.check(row["state"], decision)
         now = utcnow()
         await ServiceRecord.update(
             {
@@ -124,7 +138,7 @@ async def _decide(
                 ServiceRecord.decided_at: now,
                 ServiceRecord.reason: reason,
             }
-        ).where((ServiceRecord.id == record_id) & (ServiceRecord.state == "submitted"))
+        ).where((ServiceRecord.id == record_id) & (ServiceRecord.state == RecordState.SUBMITTED))
         await record(
             actor,
             Change(
@@ -136,7 +150,7 @@ async def _decide(
                 after={"state": decision, "reason": reason},
             ),
         )
-        if decision == "approved":
+        if decision == RecordState.APPROVED:
             await events.verified(
                 events.EventIn(
                     kind="service",
@@ -156,11 +170,11 @@ async def _decide(
 
 
 async def approve(actor: Principal, record_id: int) -> ServiceRecordOut:
-    return await _decide(actor, record_id, "approved", None)
+    return await _decide(actor, record_id, RecordState.APPROVED, None)
 
 
 async def reject(actor: Principal, record_id: int, reason: str) -> ServiceRecordOut:
-    return await _decide(actor, record_id, "rejected", reason.strip())
+    return await _decide(actor, record_id, RecordState.REJECTED, reason.strip())
 
 
 async def attach_photo(
@@ -169,7 +183,7 @@ async def attach_photo(
     row = await find_service_record(actor, record_id)
     if not (actor.is_member(row["member"]) or actor.is_member(row["submitted_by"] or -1)):
         require(actor, Capability.MANAGE_MEMBERS, row["member_path"], WHAT)
-    if row["state"] != "submitted":
+    if row["state"] != RecordState.SUBMITTED:
         raise Conflict("已审核的服务记录不能再换照片", code=f"state_{row['state']}")
     name = await store_photo(settings, record_id, data)
     async with writing():

@@ -1,9 +1,19 @@
 """Service records (服务记录): submitted by a member or for them, verified by a leader."""
 
+from enum import StrEnum
+
 from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from gridpoints.members.tables import Member
+
+
+class RecordState(StrEnum):
+    """A record waits, submitted, until a leader approves or rejects it."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class ServiceRecord(Table, tablename="service_record"):
@@ -14,7 +24,7 @@ class ServiceRecord(Table, tablename="service_record"):
     served_on = Timestamptz()
     # Relative to the uploads folder; the platform names the file, never the client.
     photo = Varchar(length=200, null=True, default=None)
-    state = Varchar(length=10, index=True)  # submitted | approved | rejected
+    state = Varchar(length=10, index=True, choices=RecordState)
     submitted_by = Integer(null=True, default=None)
     decided_by = Integer(null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)

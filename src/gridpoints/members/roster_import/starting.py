@@ -1,7 +1,7 @@
-"""Starting a member import: check the upload at the edge, then hand it to a job.
+"""Starting a member import: check the upload at the edge, then hand it to the job (`job`).
 
 An XLSX is refused here, before anything in it is parsed, when its zip directory says it is
-not a workbook or unpacks beyond the limits (`importing.inspect_xlsx`); the job checks again."""
+not a workbook or unpacks beyond the limits (`reading.inspect_xlsx`); the job checks again."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.errors import DomainError, Invalid
 from gridpoints.jobs.dispatch import JobQueue, start_job
-from gridpoints.members.importing import ImportFileError, ImportLimits, inspect_xlsx, is_xlsx
-from gridpoints.members.jobs import KIND
+from gridpoints.members.roster_import.job import KIND
+from gridpoints.members.roster_import.reading import (
+    ImportFileError,
+    ImportLimits,
+    inspect_xlsx,
+    is_xlsx,
+)
 from gridpoints.org.services import find_unit
 from gridpoints.settings import Settings
+from gridpoints.web.files import XLSX_MEDIA_TYPE
 
 ACCEPTED_SUFFIXES = (".csv", ".xlsx")
 
@@ -44,11 +50,7 @@ async def start_import(
             inspect_xlsx(content, ImportLimits.of(settings)).close()
         except ImportFileError as exc:
             raise Invalid.field("file", str(exc)) from exc
-    content_type = (
-        "text/csv"
-        if filename.lower().endswith(".csv")
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    content_type = "text/csv" if filename.lower().endswith(".csv") else XLSX_MEDIA_TYPE
     return await start_job(
         queue,
         actor,

@@ -10,7 +10,7 @@ import pytest
 from gridpoints.audit.tables import AuditEntry
 from gridpoints.clock import utcnow
 from gridpoints.events.tables import VerifiedEvent
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from tests.conftest import bearer
 
 RECORDS = "/api/v1/service-records"

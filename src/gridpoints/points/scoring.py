@@ -1,7 +1,7 @@
 """Scoring verified events into the ledger by the rule sets in force, a batch at a time.
 
 A batch is taken by marking the next pending events scored (`points_scored_event`, all at the
-batch's instant); every rule is then one statement over the batch (`points.bulk`), and
+batch's instant); every rule is then one statement over the batch (`points.entries`), and
 revoked events get entries reversing what their verification gave, all in one transaction.
 On PostgreSQL two scorers work side by side, each on its share of the members (`Share`: caps
 are per member, so shares never meet). Scorers of one share take turns (an advisory lock per
@@ -18,13 +18,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.engine import is_postgres
+from gridpoints.db.sql import Fragment, instant, listed
 from gridpoints.db.transactions import writing
-from gridpoints.points.bulk import Fragment, every_rule, quarter_of_instant
+from gridpoints.periods import Quarter
+from gridpoints.points.entries import every_rule
 from gridpoints.points.rules import RuleSet
 from gridpoints.settings import Settings
 
@@ -37,7 +38,7 @@ PARALLEL = 2
 _MARK = """
 INSERT INTO points_scored_event (event, scored_at)
 SELECT e.id, {} FROM verified_event e
-WHERE e.id > {} AND e.id <= {} {share}
+WHERE e.id > {} AND e.id <= {} {}
   AND NOT EXISTS (
       SELECT 1 FROM points_scored_event s WHERE s.event = e.id AND s.event > {} AND s.event <= {}
   )
@@ -48,15 +49,15 @@ RETURNING event
 _SPAN = """
 SELECT min(e.occurred_at) AS first, max(e.occurred_at) AS last
 FROM verified_event e JOIN points_scored_event s ON s.event = e.id
-WHERE s.scored_at = {} {share}
+WHERE s.scored_at = {} {}
 """
-_IN_BATCH = "e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {}) {share}"
+_IN_BATCH = "e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {}) {}"
 _INSERT_SCORES = """
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
                           rule_set_version, rule, label, category, occurred_at, created_at)
 SELECT key, member, period, amount, 'score', event, rule_set, rule_set_version, rule, label,
        category, occurred_at, {}
-FROM ({entries}) scored
+FROM ({} {}) scored
 WHERE 1 = 1
 """
 _INSERT_REVERSALS = """
@@ -70,7 +71,7 @@ FROM verified_event e
 JOIN verified_event v ON v.kind = e.kind AND v.source_id = e.source_id AND v.action = 'verified'
 JOIN points_entry p ON p.event = v.id AND p.kind = 'score'
 WHERE e.action = 'revoked' AND e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {})
-  {share} AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
+  {} AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
 ON CONFLICT DO NOTHING
 """
 _SCOPES = "SELECT code, path FROM org_unit WHERE code IN ({})"
@@ -90,9 +91,11 @@ class Share:
     count: int = 1
 
     @property
-    def condition(self) -> str:
+    def condition(self) -> Fragment:
         # Constants, not parameters: the text is part of the statement's cached plan.
-        return f"AND e.member % {self.count} = {self.index}" if self.count > 1 else ""
+        if self.count == 1:
+            return Fragment()
+        return Fragment(f"AND e.member % {self.count} = {self.index}")
 
 
 def shares() -> list[Share]:
@@ -156,24 +159,25 @@ async def score_batch(
         await _take_turn(share)
         mark = utcnow()
         # The bounds are repeated for the marks, which the planner would otherwise walk whole.
-        marking = _MARK.replace("{share}", mine)
+        marking = Fragment(_MARK, [mark, after, upto, mine, after, upto, limit])
         async with _walking_in_step():
-            taken = await sql.fetch(marking, mark, after, upto, after, upto, limit)
+            taken = await sql.fetch(marking.text, *marking.args)
         if not taken:
             return 0, upto
-        span = await sql.fetch_one(_SPAN.replace("{share}", mine), mark)
+        spanned = Fragment(_SPAN, [mark, mine])
+        span = await sql.fetch_one(spanned.text, *spanned.args)
         assert span is not None
         tz = settings.timezone
         quarters = (
-            quarter_of_instant(_instant(span["first"]), tz),
-            quarter_of_instant(_instant(span["last"]), tz),
+            Quarter.of(instant(span["first"]), tz),
+            Quarter.of(instant(span["last"]), tz),
         )
-        batch = Fragment(_IN_BATCH.replace("{share}", mine), [mark])
+        batch = Fragment(_IN_BATCH, [mark, mine])
         entries = every_rule(rulesets, scopes, batch, quarters, tz)
         if entries is not None:
             await insert_scores(entries, mark)
-        reversals = _INSERT_REVERSALS.replace("{share}", mine)
-        await sql.fetch(reversals, "reversal:", "撤销：", mark, mark)
+        reversals = Fragment(_INSERT_REVERSALS, ["reversal:", "撤销：", mark, mark, mine])
+        await sql.fetch(reversals.text, *reversals.args)
     highest = max(row["event"] for row in taken)
     return len(taken), highest if len(taken) == limit else upto
 
@@ -183,8 +187,8 @@ async def insert_scores(entries: tuple[Fragment, Fragment], created_at: datetime
     transaction, so none can hold an entry yet: the unique key is left to refuse the
     impossible (asking "is this key taken?" of every row costs as much as the insert)."""
     ctes, union = entries
-    statement = _INSERT_SCORES.replace("{entries}", f"{ctes.text} {union.text}")
-    await sql.fetch(statement, created_at, *ctes.args, *union.args)
+    statement = Fragment(_INSERT_SCORES, [created_at, ctes, union])
+    await sql.fetch(statement.text, *statement.args)
 
 
 @asynccontextmanager
@@ -219,11 +223,6 @@ async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:
     codes = sorted({s.spec.scope for s in rulesets if s.spec.scope})
     if not codes:
         return {}
-    placeholders = ", ".join("{}" for _ in codes)
-    rows = await sql.fetch(_SCOPES.replace("({})", f"({placeholders})"), *codes)
+    statement = Fragment(_SCOPES, [listed(codes)])
+    rows = await sql.fetch(statement.text, *statement.args)
     return {row["code"]: row["path"] for row in rows}
-
-
-def _instant(value: Any) -> datetime:
-    # An aggregate loses its column type on SQLite and comes back as text.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -10,30 +10,28 @@ from __future__ import annotations
 import asyncio
 from typing import Any, NoReturn
 
-from gridpoints.audit.services import Change, record_many
 from gridpoints.auth.access import require
 from gridpoints.auth.permissions import Capability
-from gridpoints.clock import local_today, utcnow
+from gridpoints.clock import local_today
 from gridpoints.errors import DomainError
 from gridpoints.jobs.context import JobContext, JobFailed
-from gridpoints.members.importing import (
+from gridpoints.members.adding import NewMember, add_members
+from gridpoints.members.roster_import.checking import (
     MAX_LISTED_ROWS,
     CheckedRow,
     CheckOutcome,
     GridIndex,
-    ImportFileError,
-    ImportLimits,
     RowProblem,
     check_rows,
     first_listed,
-    read_table,
     taken_phone_problems,
 )
-from gridpoints.members.tables import Member, MemberRegistration, PartnerUnit
-from gridpoints.members.vocab import Category, RecordState
+from gridpoints.members.roster_import.reading import ImportFileError, ImportLimits, read_table
+from gridpoints.members.tables import Member
 from gridpoints.org.queries import within
 from gridpoints.org.services import unit_row
 from gridpoints.org.tables import OrgUnit
+from gridpoints.partners.tables import PartnerUnit
 from gridpoints.unit_paths import ancestor_ids
 
 KIND = "members.import"
@@ -152,77 +150,21 @@ async def _write(
     partner_ids: dict[str, int],
     communities: dict[int, int],
 ) -> dict[str, Any]:
-    now = utcnow()
-    today = local_today(ctx.settings.timezone)
-    changes: list[Change] = []
-    registrations: list[MemberRegistration] = []
-    for offset in range(0, len(rows), _CHUNK):
-        chunk = rows[offset : offset + _CHUNK]
-        members = [
-            Member(
+    added = await add_members(
+        ctx.actor,
+        [
+            NewMember(
                 name=row.name,
                 phone=row.phone,
-                category=row.category.value,
+                category=row.category,
                 org_unit=row.org_unit_id,
-                status="active",
                 employer=row.employer,
                 partner_unit=partner_ids.get(row.employer or ""),
-                created_at=now,
-                updated_at=now,
+                community=communities.get(row.org_unit_id),
             )
-            for row in chunk
-        ]
-        inserted = await Member.insert(*members).returning(Member.id)
-        for row, member in zip(chunk, inserted, strict=True):
-            member_id = member["id"]
-            partner_id = partner_ids.get(row.employer or "")
-            changes.append(
-                Change(
-                    "member.create",
-                    "member",
-                    member_id,
-                    row.org_unit_id,
-                    after={
-                        "name": row.name,
-                        "phone": row.phone,
-                        "category": row.category.value,
-                        "org_unit": row.org_unit_id,
-                        "status": "active",
-                        "employer": row.employer,
-                        "partner_unit": partner_id,
-                        "source": f"job:{ctx.job_id}",
-                    },
-                )
-            )
-            if row.category is Category.IN_SERVICE and row.org_unit_id in communities:
-                registrations.append(
-                    MemberRegistration(
-                        member=member_id,
-                        community=communities[row.org_unit_id],
-                        partner_unit=partner_id,
-                        reported_on=today,
-                        state=RecordState.ACTIVE.value,
-                        created_at=now,
-                    )
-                )
-    for offset in range(0, len(registrations), _CHUNK):
-        chunk = registrations[offset : offset + _CHUNK]
-        inserted = await MemberRegistration.insert(*chunk).returning(MemberRegistration.id)
-        for registration, created in zip(chunk, inserted, strict=True):
-            changes.append(
-                Change(
-                    "registration.create",
-                    "member_registration",
-                    created["id"],
-                    registration.community,
-                    after={
-                        "member": registration.member,
-                        "community": registration.community,
-                        "partner_unit": registration.partner_unit,
-                        "reported_on": today,
-                        "state": RecordState.ACTIVE.value,
-                    },
-                )
-            )
-    await record_many(ctx.actor, changes)
-    return {"imported": len(rows), "registered": len(registrations), "errors": []}
+            for row in rows
+        ],
+        reported_on=local_today(ctx.settings.timezone),
+        source=f"job:{ctx.job_id}",
+    )
+    return {"imported": len(rows), "registered": added.registered, "errors": []}

@@ -13,9 +13,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from gridpoints.auth.dependencies import Actor
 from gridpoints.schemas import Page
-from gridpoints.services import services
-from gridpoints.services.photos import MEDIA_TYPES
-from gridpoints.services.schemas import RejectIn, ServiceRecordIn, ServiceRecordOut
+from gridpoints.service_records import services
+from gridpoints.service_records.photos import MEDIA_TYPES
+from gridpoints.service_records.schemas import RejectIn, ServiceRecordIn, ServiceRecordOut
 from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems
 from gridpoints.web.params import IdPath, Limit, Offset

@@ -16,7 +16,7 @@ from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 
 from gridpoints.clock import utcnow
-from gridpoints.services.tables import ServiceRecord
+from gridpoints.service_records.tables import ServiceRecord
 from tests.conftest import bearer
 
 RECORDS = "/api/v1/service-records"
