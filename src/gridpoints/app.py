@@ -7,7 +7,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 
 from gridpoints.activities.controllers import ActivityController
@@ -22,19 +22,21 @@ from gridpoints.db import engine as db_engine
 from gridpoints.duty.controllers import DutyController
 from gridpoints.jobs import dependencies as job_dependencies
 from gridpoints.jobs.controllers import JobController
-from gridpoints.jobs.dispatch import InProcessQueue, open_queue, resubmit_stale
+from gridpoints.jobs.dispatch import InProcessQueue, JobQueue, open_queue, resubmit_stale
 from gridpoints.jobs.periodic import Periodic
 from gridpoints.members.account_controllers import MemberAccountController
 from gridpoints.members.controllers import MemberController
 from gridpoints.members.tree_controllers import OrgTreeController
 from gridpoints.org.controllers import OrgUnitController
 from gridpoints.partners.controllers import PartnerAccountController, PartnerUnitController
+from gridpoints.points import dependencies as points_dependencies
 from gridpoints.points.controllers import (
     LeaderboardController,
     MemberPointsController,
     RuleSetController,
 )
 from gridpoints.points.rulefiles import load_rulesets
+from gridpoints.points.rules import RuleSet
 from gridpoints.service_records.controllers import ServiceRecordController
 from gridpoints.settings import Settings, load_settings
 from gridpoints.web.dependencies import DEPENDENCIES
@@ -49,6 +51,20 @@ from gridpoints.wishes.controllers import WishController
 
 # Multipart framing on top of the largest upload we accept.
 _UPLOAD_OVERHEAD_BYTES = 64 * 1024
+# Every route of the API lives under this path (the health checks and pages do not).
+API_PATH = "/api/v1"
+
+
+class AppState(State):
+    """The application's state, set up once in `create_app`: typed here, read by the
+    dependency providers (`web`, `auth`, `jobs`, `points` `.dependencies`) and by nothing else."""
+
+    settings: Settings
+    rulesets: list[RuleSet]
+    login_limiter: LoginLimiter
+    tokens: TokenIssuer
+    # Opened by the lifespan: arq's queue, or the embedded server's own.
+    job_queue: JobQueue
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -85,26 +101,31 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
-            AuthController,
-            MemberAccountController,
-            OrgUnitController,
-            OrgTreeController,
-            MemberController,
-            PartnerUnitController,
-            PartnerAccountController,
-            ActivityController,
-            CheckInController,
-            ServiceRecordController,
-            WishController,
-            DutyController,
-            RuleSetController,
-            MemberPointsController,
-            LeaderboardController,
-            JobController,
-            AuditController,
+            Router(
+                path=API_PATH,
+                route_handlers=[
+                    AuthController,
+                    MemberAccountController,
+                    OrgUnitController,
+                    OrgTreeController,
+                    MemberController,
+                    PartnerUnitController,
+                    PartnerAccountController,
+                    ActivityController,
+                    CheckInController,
+                    ServiceRecordController,
+                    WishController,
+                    DutyController,
+                    RuleSetController,
+                    MemberPointsController,
+                    LeaderboardController,
+                    JobController,
+                    AuditController,
+                ],
+            ),
             static_pages(),
         ],
-        state=State(
+        state=AppState(
             {
                 "settings": settings,
                 "rulesets": rulesets,
@@ -112,10 +133,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "tokens": tokens,
             }
         ),
+        # What handlers may ask for by name; only these providers read the state.
         dependencies={
             **DEPENDENCIES,
             **auth_dependencies.DEPENDENCIES,
             **job_dependencies.DEPENDENCIES,
+            **points_dependencies.DEPENDENCIES,
         },
         before_send=[add_security_headers],
         lifespan=[resources],

@@ -21,7 +21,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 class ActivityController(Controller):
-    path = "/api/v1/activities"
+    path = "/activities"
     tags = ["activities"]
 
     @get(

@@ -12,7 +12,7 @@ from gridpoints.web.params import IdQuery, Limit, TextQuery
 
 
 class AuditController(Controller):
-    path = "/api/v1/audit-log"
+    path = "/audit-log"
     tags = ["audit"]
 
     @get(

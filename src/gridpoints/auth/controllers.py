@@ -15,7 +15,7 @@ from gridpoints.web.route_options import (
 
 
 class AuthController(Controller):
-    path = "/api/v1"
+    path = "/"
     tags = ["auth"]
 
     @post(

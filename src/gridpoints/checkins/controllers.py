@@ -39,7 +39,7 @@ def _stored(checkin: CheckInOut, created: bool) -> Response[CheckInOut]:
 
 
 class CheckInController(Controller):
-    path = "/api/v1/checkins"
+    path = "/checkins"
     tags = ["check-ins"]
 
     @post(
@@ -53,11 +53,12 @@ class CheckInController(Controller):
         opt={LOADS_OWN_PRINCIPAL: True},
     )
     async def check_in(
-        self, request: Request[Caller, Token, State], data: JSONBody[CheckInIn]
+        self,
+        request: Request[Caller, Token, State],
+        data: JSONBody[CheckInIn],
+        settings: AppSettings,
     ) -> Response[CheckInOut]:
-        return _stored(
-            *await services.check_in(request.user, data, request.app.state.settings, utcnow())
-        )
+        return _stored(*await services.check_in(request.user, data, settings, utcnow()))
 
     @post(
         "/batch",
@@ -68,9 +69,12 @@ class CheckInController(Controller):
         opt={LOADS_OWN_PRINCIPAL: True},
     )
     async def check_in_batch(
-        self, request: Request[Caller, Token, State], data: JSONBody[CheckInBatch]
+        self,
+        request: Request[Caller, Token, State],
+        data: JSONBody[CheckInBatch],
+        settings: AppSettings,
     ) -> BatchOut:
-        return await services.check_in_batch(request.user, data.items, request.app.state.settings)
+        return await services.check_in_batch(request.user, data.items, settings)
 
     @post(
         "/proxy",
@@ -98,10 +102,9 @@ class CheckInController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[CheckInOut]:
-        items, total = await services.list_checkins(
+        return await services.list_checkins(
             actor, activity_id=activity_id, review=review, limit=limit, offset=offset
         )
-        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get(
         "/{checkin_id:int}",

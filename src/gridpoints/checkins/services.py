@@ -38,6 +38,7 @@ from gridpoints.events import services as events
 from gridpoints.members.account import load_principal
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
+from gridpoints.schemas import Page
 from gridpoints.settings import Settings
 from gridpoints.transitions import Transitions
 
@@ -470,7 +471,7 @@ async def list_checkins(
     review: str | None,
     limit: int,
     offset: int,
-) -> tuple[list[CheckInOut], int]:
+) -> Page[CheckInOut]:
     """Check-ins of activities the caller organises (or the caller's own), newest first."""
     condition = within(
         CheckIn.activity._.org_unit._.path, actor.scopes(Capability.MANAGE_ACTIVITIES)
@@ -489,4 +490,5 @@ async def list_checkins(
         .limit(limit)
         .offset(offset)
     )
-    return [present(r) for r in rows], await CheckIn.count().where(condition)
+    total = await CheckIn.count().where(condition)
+    return Page(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)

@@ -26,7 +26,7 @@ class DutyController(Controller):
     tags = ["dual registration"]
 
     @get(
-        "/api/v1/duty",
+        "/duty",
         operation_id="getDuty",
         summary="Dual-registered members' quarterly service, and who still owes it",
         responses=problems(400, 404),
@@ -37,7 +37,7 @@ class DutyController(Controller):
         return await services.duty_report(actor, org_unit_id, parse_quarter(period), settings)
 
     @get(
-        "/api/v1/partner-units/{partner_id:int}/record.xlsx",
+        "/partner-units/{partner_id:int}/record.xlsx",
         operation_id="getPartnerRecord",
         summary="A partner unit's members' community record for a quarter (XLSX)",
         media_type=XLSX_MEDIA_TYPE,

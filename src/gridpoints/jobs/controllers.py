@@ -13,7 +13,7 @@ from gridpoints.web.params import IdPath
 
 
 class JobController(Controller):
-    path = "/api/v1/jobs"
+    path = "/jobs"
     tags = ["jobs"]
 
     @get(

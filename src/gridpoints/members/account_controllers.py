@@ -16,7 +16,7 @@ from gridpoints.web.route_options import ALLOWED_BEFORE_PASSWORD_CHANGE, EXCLUDE
 
 
 class MemberAccountController(Controller):
-    path = "/api/v1"
+    path = "/"
     tags = ["auth"]
 
     @post(

@@ -44,7 +44,7 @@ class ImportUpload(msgspec.Struct):
 
 
 class MemberController(Controller):
-    path = "/api/v1/members"
+    path = "/members"
     tags = ["members"]
 
     @get(

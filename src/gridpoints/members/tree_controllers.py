@@ -17,7 +17,7 @@ Depth = Annotated[int, QueryParameter(ge=0, le=tree.MAX_TREE_DEPTH)]
 
 
 class OrgTreeController(Controller):
-    path = "/api/v1/org-units"
+    path = "/org-units"
     tags = ["org"]
 
     @get(

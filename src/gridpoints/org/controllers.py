@@ -15,7 +15,7 @@ from gridpoints.web.params import IdPath, IdQuery, LevelQuery, Limit, Offset, Te
 
 
 class OrgUnitController(Controller):
-    path = "/api/v1/org-units"
+    path = "/org-units"
     tags = ["org"]
 
     @get(

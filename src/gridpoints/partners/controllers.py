@@ -26,7 +26,7 @@ from gridpoints.web.route_options import EXCLUDE_FROM_AUTH
 
 
 class PartnerUnitController(Controller):
-    path = "/api/v1/partner-units"
+    path = "/partner-units"
     tags = ["dual registration"]
 
     @get(
@@ -92,7 +92,7 @@ class PartnerUnitController(Controller):
 
 
 class PartnerAccountController(Controller):
-    path = "/api/v1"
+    path = "/"
     tags = ["dual registration"]
 
     @post(

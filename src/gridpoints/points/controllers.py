@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
@@ -15,6 +14,7 @@ from gridpoints.jobs.dependencies import Queue
 from gridpoints.jobs.schemas import JobStarted
 from gridpoints.periods import parse_quarter
 from gridpoints.points import adjustments, boards, reading
+from gridpoints.points.dependencies import Rulesets
 from gridpoints.points.dry_run import start_dry_run
 from gridpoints.points.rescore import start_rescore
 from gridpoints.points.rules import EVENT_LABELS, RuleSet
@@ -70,7 +70,7 @@ def present(ruleset: RuleSet, today: date) -> RuleSetOut:
 
 
 class MemberPointsController(Controller):
-    path = "/api/v1/members"
+    path = "/members"
     tags = ["points"]
 
     @get(
@@ -101,7 +101,7 @@ class MemberPointsController(Controller):
 
 
 class LeaderboardController(Controller):
-    path = "/api/v1/org-units"
+    path = "/org-units"
     tags = ["points"]
 
     @get(
@@ -124,7 +124,7 @@ class LeaderboardController(Controller):
 
 
 class RuleSetController(Controller):
-    path = "/api/v1/rulesets"
+    path = "/rulesets"
     tags = ["points"]
 
     @get(
@@ -133,10 +133,12 @@ class RuleSetController(Controller):
         summary="The scoring rule sets, and which are in force today",
         responses=problems(),
     )
-    async def list_rulesets(self, actor: Actor, state: State) -> list[RuleSetOut]:
+    async def list_rulesets(
+        self, actor: Actor, rulesets: Rulesets, settings: AppSettings
+    ) -> list[RuleSetOut]:
         # Every member may read the rules their points come from.
-        today = local_today(state.settings.timezone)
-        return [present(ruleset, today) for ruleset in state.rulesets]
+        today = local_today(settings.timezone)
+        return [present(ruleset, today) for ruleset in rulesets]
 
     @post(
         "/dry-run",
@@ -153,11 +155,11 @@ class RuleSetController(Controller):
         self,
         actor: Actor,
         job_queue: Queue,
-        state: State,
+        rulesets: Rulesets,
         settings: AppSettings,
         data: JSONBody[DryRunIn],
     ) -> JobStarted:
-        job_id = await start_dry_run(job_queue, actor, data, state.rulesets, settings)
+        job_id = await start_dry_run(job_queue, actor, data, rulesets, settings)
         return JobStarted(job_id=job_id)
 
     @post(

@@ -32,7 +32,7 @@ class PhotoUpload(msgspec.Struct):
 
 
 class ServiceRecordController(Controller):
-    path = "/api/v1/service-records"
+    path = "/service-records"
     tags = ["service records"]
 
     @get(
@@ -44,8 +44,7 @@ class ServiceRecordController(Controller):
     async def list_records(
         self, actor: Actor, status: StateQuery = None, limit: Limit = 50, offset: Offset = 0
     ) -> Page[ServiceRecordOut]:
-        items, total = await services.list_records(actor, state=status, limit=limit, offset=offset)
-        return Page(items=items, total=total, limit=limit, offset=offset)
+        return await services.list_records(actor, state=status, limit=limit, offset=offset)
 
     @post(
         "",

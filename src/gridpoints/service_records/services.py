@@ -18,6 +18,7 @@ from gridpoints.errors import Conflict, FieldProblem, Invalid
 from gridpoints.events import services as events
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
+from gridpoints.schemas import Page
 from gridpoints.service_records.photos import store_photo
 from gridpoints.service_records.schemas import ServiceRecordIn, ServiceRecordOut
 from gridpoints.service_records.tables import RecordState, ServiceRecord
@@ -213,7 +214,7 @@ async def photo_path(actor: Principal, record_id: int, settings: Settings) -> Pa
 
 async def list_records(
     actor: Principal, *, state: str | None, limit: int, offset: int
-) -> tuple[list[ServiceRecordOut], int]:
+) -> Page[ServiceRecordOut]:
     """Records of members the caller manages, and the caller's own; newest first."""
     condition = within(
         ServiceRecord.member._.org_unit._.path, actor.scopes(Capability.MANAGE_MEMBERS)
@@ -229,4 +230,5 @@ async def list_records(
         .limit(limit)
         .offset(offset)
     )
-    return [present(r) for r in rows], await ServiceRecord.count().where(condition)
+    total = await ServiceRecord.count().where(condition)
+    return Page(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)

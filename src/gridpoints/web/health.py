@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from redis.asyncio import Redis
 
 from gridpoints.db import sql
+from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.route_options import EXCLUDE_FROM_AUTH
 
 
@@ -34,14 +34,14 @@ class HealthController(Controller):
             503: ResponseSpec(data_container=Health, description="A dependency is not reachable")
         },
     )
-    async def readyz(self, state: State) -> Response[Health]:
+    async def readyz(self, settings: AppSettings) -> Response[Health]:
         checks: dict[str, str] = {}
         try:
             await sql.fetch_one("SELECT 1")
             checks["database"] = "ok"
         except Exception as exc:  # any failure means not ready
             checks["database"] = f"error: {type(exc).__name__}"
-        redis_url = state.settings.redis_url
+        redis_url = settings.redis_url
         if redis_url:
             client = Redis.from_url(redis_url, socket_timeout=2)
             try:

@@ -22,7 +22,7 @@ StatusQuery = Annotated[
 
 
 class WishController(Controller):
-    path = "/api/v1/wishes"
+    path = "/wishes"
     tags = ["micro-wishes"]
 
     @get(
@@ -34,8 +34,7 @@ class WishController(Controller):
     async def list_wishes(
         self, actor: Actor, status: StatusQuery = None, limit: Limit = 50, offset: Offset = 0
     ) -> Page[WishOut]:
-        items, total = await services.list_wishes(actor, status=status, limit=limit, offset=offset)
-        return Page(items=items, total=total, limit=limit, offset=offset)
+        return await services.list_wishes(actor, status=status, limit=limit, offset=offset)
 
     @post(
         "",

@@ -17,6 +17,7 @@ from gridpoints.errors import Conflict, Forbidden, Invalid
 from gridpoints.events import services as events
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
+from gridpoints.schemas import Page
 from gridpoints.settings import Settings
 from gridpoints.transitions import Transitions
 from gridpoints.unit_paths import ancestor_ids
@@ -199,7 +200,7 @@ async def confirm(actor: Principal, wish_id: int) -> WishOut:
 
 async def list_wishes(
     actor: Principal, *, status: str | None, limit: int, offset: int
-) -> tuple[list[WishOut], int]:
+) -> Page[WishOut]:
     """Wishes in the caller's grids and those above the caller's home (they may claim)."""
     condition = within(Wish.org_unit._.path, actor.scopes(Capability.VIEW))
     home = await home_path(actor)
@@ -214,4 +215,5 @@ async def list_wishes(
         .limit(limit)
         .offset(offset)
     )
-    return [present(r) for r in rows], await Wish.count().where(condition)
+    total = await Wish.count().where(condition)
+    return Page(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
