@@ -39,7 +39,7 @@ async def find_member(
     actor: Principal, member_id: int, capability: Capability = Capability.VIEW
 ) -> dict[str, Any]:
     """The member row if the caller may act on it; members may always read themselves.
-    Changing a member's account, roles or standing goes through `changeable_member`."""
+    Changing a member's account, roles or standing goes through `find_changeable_member`."""
     row = await member_row(member_id)
     path = row["org_path"] if row else None
     check(actor, Target(path=path, owner=member_id), capability, what=WHAT)
@@ -57,7 +57,7 @@ async def grants_of(member_id: int) -> list[RoleGrant]:
     return [RoleGrant(Role(r["role"]), r["org_unit"], r["path"]) for r in rows]
 
 
-async def changeable_member(
+async def find_changeable_member(
     actor: Principal, member_id: int, capability: Capability = Capability.MANAGE_MEMBERS
 ) -> dict[str, Any]:
     """The member row if the caller's authority strictly covers the member's (their home

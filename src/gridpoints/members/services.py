@@ -23,7 +23,7 @@ from gridpoints.members import registration
 from gridpoints.members.adding import NewMember, add_members
 from gridpoints.members.lookup import (
     MEMBER_COLUMNS,
-    changeable_member,
+    find_changeable_member,
     find_member,
     member_row,
     present,
@@ -203,7 +203,7 @@ async def update_member(
     if "partner_unit_id" in changes:
         values["partner_unit"] = changes["partner_unit_id"]
     async with writing():
-        row = await changeable_member(actor, member_id)
+        row = await find_changeable_member(actor, member_id)
         if "org_unit_id" in changes:
             values["org_unit"] = (await _home_unit(actor, changes["org_unit_id"]))["id"]
         if values.get("partner_unit") is not None:
@@ -237,15 +237,15 @@ async def update_member(
 
 
 async def set_password(actor: Principal, member_id: int, password: str) -> None:
-    """A manager sets a temporary password for a member they cover (`changeable_member`):
+    """A manager sets a temporary password for a member they cover (`find_changeable_member`):
     the member must change it at their next sign-in. One's own password is changed with the
     current one (`members.account.change_own_password`), never here."""
     async with writing():
-        row = await changeable_member(actor, member_id)
+        row = await find_changeable_member(actor, member_id)
     await asyncio.to_thread(check_new_password, password, phone=row["phone"], name=row["name"])
     password_hash = await asyncio.to_thread(hash_password, password)
     async with writing():
-        row = await changeable_member(actor, member_id)
+        row = await find_changeable_member(actor, member_id)
         await Member.update(
             {
                 Member.password_hash: password_hash,
@@ -277,7 +277,7 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
         except NotFound as exc:
             exc.problems = [FieldProblem("org_unit_id", exc.detail)]
             raise
-        await changeable_member(actor, member_id, Capability.MANAGE_ROLES)
+        await find_changeable_member(actor, member_id, Capability.MANAGE_ROLES)
         require(actor, Capability.MANAGE_ROLES, unit["path"], "单位")
         # Nobody grants a role they could not then manage.
         granted = RoleGrant(data.role, unit["id"], unit["path"])
@@ -319,7 +319,7 @@ async def grant_role(actor: Principal, member_id: int, data: RoleGrantIn) -> Rol
 
 async def revoke_role(actor: Principal, member_id: int, role_id: int) -> None:
     async with writing():
-        await changeable_member(actor, member_id, Capability.MANAGE_ROLES)
+        await find_changeable_member(actor, member_id, Capability.MANAGE_ROLES)
         row = (
             await RoleAssignment.select(
                 RoleAssignment.id,

@@ -30,6 +30,7 @@ from gridpoints.points.rulefiles import read_ruleset, with_changed
 from gridpoints.points.rules import RuleSet
 from gridpoints.points.schemas import DryRunIn, DryRunResult, MemberChange, RuleChange
 from gridpoints.settings import Settings
+from gridpoints.web.files import XLSX_MEDIA_TYPE
 
 KIND = "points.dry_run"
 TOML = "application/toml"
@@ -166,7 +167,7 @@ async def dry_run(ctx: JobContext) -> dict[str, Any]:
     data = await asyncio.to_thread(book.finish, result)
 
     async def write() -> dict[str, Any]:
-        await save_output(ctx, f"dry-run-{quarter.label}.xlsx", DryRunWorkbook.MEDIA_TYPE, data)
+        await save_output(ctx, f"dry-run-{quarter.label}.xlsx", XLSX_MEDIA_TYPE, data)
         return msgspec.to_builtins(result)
 
     return await ctx.complete(write)

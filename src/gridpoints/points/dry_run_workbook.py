@@ -19,8 +19,6 @@ _RULE_HEADER = ("规则集", "规则", "名称", "现行积分", "试算积分",
 
 
 class DryRunWorkbook:
-    MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
     def __init__(
         self, period: str, unit_name: str, changed: RuleSet, version_before: str | None
     ) -> None:
