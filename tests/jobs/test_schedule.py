@@ -73,6 +73,6 @@ def test_a_kind_nobody_registered_is_refused_by_name():
     try:
         registry.handler_for("reports.unknown")
     except registry.UnknownJobKind as refused:
-        assert str(refused) == "'reports.unknown'"
+        assert str(refused) == "reports.unknown"
     else:
         raise AssertionError("an unregistered kind was given a handler")
