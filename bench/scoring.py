@@ -37,7 +37,7 @@ from gridpoints.db.migrate import migrate
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.periods import Quarter
 from gridpoints.points.standings import quarter_standings
-from gridpoints.settings import load_settings
+from gridpoints.settings import Settings, load_settings
 
 ADMIN_URL = os.environ.get(
     "GRIDPOINTS_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
@@ -144,11 +144,17 @@ async def build(settings, url: str, members: int, events: int) -> int:
         await connection.close()
 
 
-def score(url: str, folder: Path) -> tuple[float, float]:
-    """Seconds and peak resident MB of `gridpoints points score`."""
+def score(url: str, folder: Path, settings: Settings) -> tuple[float, float]:
+    """Seconds and peak resident MB of `gridpoints points score` (with the keys the bench's
+    data was written under: PostgreSQL needs them set)."""
     gridpoints = shutil.which("gridpoints", path=str(Path(sys.executable).parent))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDPOINTS_")}
-    env.update(DATABASE_URL=url, GRIDPOINTS_VAR_DIR=str(folder))
+    env.update(
+        DATABASE_URL=url,
+        GRIDPOINTS_VAR_DIR=str(folder),
+        SECRET_KEY=settings.secret_key,
+        GRIDPOINTS_AUDIT_KEY=settings.audit_key,
+    )
     env.pop("REDIS_URL", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
@@ -222,7 +228,7 @@ def main() -> int:
         in_quarter = asyncio.run(build(settings, url, args.members, args.events))
         built = time.perf_counter() - started
         transactions_before = asyncio.run(statements(url))
-        seconds, peak_mb = score(url, folder)
+        seconds, peak_mb = score(url, folder, settings)
         transactions = asyncio.run(statements(url)) - transactions_before
         entries = asyncio.run(
             count(url, "SELECT count(*) FROM points_entry WHERE period = $1", QUARTER.label)
