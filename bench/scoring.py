@@ -37,7 +37,7 @@ from gridpoints.db.migrate import migrate
 from gridpoints.org.services import UnitSpec, create_root_unit, create_units_bulk
 from gridpoints.periods import Quarter
 from gridpoints.points.standings import quarter_standings
-from gridpoints.settings import Settings, load_settings
+from gridpoints.settings import DEFAULT_ACTIVITY_CATEGORIES, Settings, load_settings
 
 ADMIN_URL = os.environ.get(
     "GRIDPOINTS_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
@@ -45,16 +45,7 @@ ADMIN_URL = os.environ.get(
 YEAR = 2025
 QUARTER = Quarter(YEAR, 2)
 GRIDS = 100
-CATEGORIES = (
-    "corridor_facilities",
-    "emergency_response",
-    "policy_publicity",
-    "resident_service",
-    "dispute_mediation",
-    "volunteer_liaison",
-    "hygiene_epidemic",
-    "civility_campaign",
-)
+CATEGORIES = DEFAULT_ACTIVITY_CATEGORIES
 
 
 async def admin(statement: str) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import msgspec
 
 from gridpoints.audit.chain import (
+    CONTENT_FIELDS,
     GENESIS_HASH,
     canonical_content,
     encode_state,
@@ -40,19 +41,7 @@ from gridpoints.settings import Settings
 log = logging.getLogger(__name__)
 
 _INSERT_CHUNK = 500
-_COLUMNS = (
-    "at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "org_unit_id",
-    "before",
-    "after",
-    "prev_hash",
-    "hash",
-)
+_COLUMNS = (*CONTENT_FIELDS, "prev_hash", "hash")
 _APPEND = "SELECT audit_append_rows({}, " + ", ".join("{}" for _ in _COLUMNS) + ") AS head"
 
 
