@@ -28,9 +28,6 @@ def _settings() -> Settings:
 def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Run `work` with the engine bound and (on PostgreSQL) a pool open."""
     from gridpoints.db import engine as db_engine
-    from gridpoints.wiring import wire
-
-    wire()
 
     async def run() -> T:
         engine = db_engine.use_engine(db_engine.make_engine(settings))
@@ -218,6 +215,9 @@ def import_members(file: Path, org_unit: str) -> None:
     async def work() -> Any:
         from gridpoints.auth.principal import Principal
         from gridpoints.jobs.dispatch import run_here
+        from gridpoints.wiring import wire
+
+        wire()  # only the commands that run a job load every job kind
         from gridpoints.jobs.services import get_job
         from gridpoints.members.roster_import.job import KIND
 
@@ -374,6 +374,9 @@ def points_rescore(period: str, org_unit: str | None) -> None:
     async def work() -> Any:
         from gridpoints.auth.principal import Principal
         from gridpoints.jobs.dispatch import run_here
+        from gridpoints.wiring import wire
+
+        wire()  # only the commands that run a job load every job kind
         from gridpoints.jobs.services import get_job
         from gridpoints.points.locks import refuse_if_locked
         from gridpoints.points.rescore import KIND
