@@ -159,16 +159,29 @@ async def test_a_job_whose_heartbeat_stopped_is_put_back_by_the_sweep(settings):
 
 
 async def test_the_embedded_server_puts_back_a_dead_run_on_its_timer(settings, db):
-    # Alive when the server starts (its start-up sweep leaves it), dead three seconds later.
+    # Alive while the server starts (its start-up sweep leaves it), however slowly the machine
+    # starts it; dead from the moment the server is up, so only the timer can put it back.
     job_id = await _crashed_job("running", attempts=1, touched_ago=timedelta(0))
     GATES[job_id].set()
+
+    async def beating() -> None:
+        while True:
+            await Job.update({Job.heartbeat_at: utcnow(), Job.updated_at: utcnow()}).where(
+                Job.id == job_id
+            )
+            await asyncio.sleep(0.5)
 
     async def succeeded() -> bool:
         return (await _job(job_id))["status"] == "succeeded"
 
-    async with serving(create_app(fast(settings))):
-        assert (await _job(job_id))["status"] == "running"
-        await _until(succeeded, seconds=15)
+    heartbeat = asyncio.create_task(beating())
+    try:
+        async with serving(create_app(fast(settings))):
+            heartbeat.cancel()
+            assert (await _job(job_id))["status"] == "running"
+            await _until(succeeded, seconds=20)
+    finally:
+        heartbeat.cancel()
     db_engine.use_engine(db)
     row = await _job(job_id)
     assert (row["attempts"], RUNS[job_id]) == (2, 1)
