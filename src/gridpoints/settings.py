@@ -69,6 +69,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkin_grace_minutes: Annotated[int, msgspec.Meta(ge=0)] = 30
     checkin_max_queue_hours: Positive = 24
     checkin_max_speed_kmh: Positive = 120
+    # A fix less accurate than this is flagged imprecise; its accuracy widens the fence by
+    # no more than this.
+    checkin_max_accuracy_m: Positive = 200
     checkin_auto_close_hours: Positive = 3
     photo_max_bytes: Positive = 5 * 1024 * 1024
     photo_max_pixels: Positive = 40_000_000
@@ -158,6 +161,7 @@ ENVIRONMENT = {
     "checkin_grace_minutes": "GRIDPOINTS_CHECKIN_GRACE_MINUTES",
     "checkin_max_queue_hours": "GRIDPOINTS_CHECKIN_MAX_QUEUE_HOURS",
     "checkin_max_speed_kmh": "GRIDPOINTS_CHECKIN_MAX_SPEED_KMH",
+    "checkin_max_accuracy_m": "GRIDPOINTS_CHECKIN_MAX_ACCURACY_M",
     "checkin_auto_close_hours": "GRIDPOINTS_CHECKIN_AUTO_CLOSE_HOURS",
     "photo_max_bytes": "GRIDPOINTS_PHOTO_MAX_BYTES",
     "photo_max_pixels": "GRIDPOINTS_PHOTO_MAX_PIXELS",

@@ -10,6 +10,7 @@ import msgspec
 
 from gridpoints.activities.schemas import Latitude, Longitude
 from gridpoints.errors import DomainError
+from gridpoints.geo import Datum
 from gridpoints.schemas import PLAIN, AwareDatetime, Id, both_or_neither
 
 Token = Annotated[str, PLAIN, msgspec.Meta(min_length=1, max_length=200)]
@@ -24,6 +25,7 @@ class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
     lat: Latitude | None = None
     lng: Longitude | None = None
     accuracy_m: AccuracyM | None = None
+    datum: Datum = Datum.WGS84
     # When the phone scanned; a queued check-in is sent later with its own time.
     at: AwareDatetime | None = None
 

@@ -35,6 +35,7 @@ from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, DomainError, Forbidden, Invalid, Unauthenticated
 from gridpoints.events import services as events
+from gridpoints.geo import to_wgs84
 from gridpoints.members.account import load_principal
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
@@ -213,10 +214,13 @@ async def _admit(
     )
     if token.problem is not None:
         raise Invalid.field("token", TOKEN_PROBLEM_LABELS[token.problem])
-    has_fix = data.lat is not None and data.lng is not None
-    fix = rules.Fix(data.lat, data.lng, data.accuracy_m or 0.0) if has_fix else None  # type: ignore[arg-type]
+    fix = None
+    if data.lat is not None and data.lng is not None:
+        fix = rules.Fix(*to_wgs84(data.lat, data.lng, data.datum), data.accuracy_m or 0.0)
     found = rules.place_flags(
-        rules.Place(activity["lat"], activity["lng"], activity["radius_m"]), fix
+        rules.Place(activity["lat"], activity["lng"], activity["radius_m"]),
+        fix,
+        settings.checkin_max_accuracy_m,
     )
     found += rules.window_flags(
         scanned_at,
@@ -243,8 +247,8 @@ async def _admit(
         "method": "qr",
         "checked_in_at": scanned_at,
         "received_at": now,
-        "lat": data.lat,
-        "lng": data.lng,
+        "lat": fix.lat if fix else None,
+        "lng": fix.lng if fix else None,
         "accuracy_m": data.accuracy_m,
         "token_slot": token.slot,
         "flags": rules.encode(found),
