@@ -16,6 +16,9 @@ from gridpoints.clock import zone
 from gridpoints.db.sql import Fragment
 from gridpoints.db.transactions import writing
 from gridpoints.events import services as events
+from gridpoints.jobs.dispatch import RunByCaller, start_job
+from gridpoints.jobs.runner import run_job
+from gridpoints.jobs.tables import Job
 from gridpoints.periods import Quarter
 from gridpoints.points.late import settle_late
 from gridpoints.points.locks import lock_period
@@ -306,6 +309,32 @@ async def test_a_revocation_of_a_locked_quarters_event_is_taken_back_now(world, 
     assert (reversal["amount"], reversal["kind"]) == (-2, "reversal")
     assert reversal["reverses"] == before[0]["id"]
     assert reversal["label"] == f"补记（{day}，原季度已定稿）：撤销：{SERVICE}"
+
+
+async def test_a_rescore_of_the_open_quarter_leaves_a_late_entry_standing(
+    world, settings, rulesets
+):
+    quarter = _closed(settings)
+    now = Quarter.current(settings.timezone)
+    await close_quarter(rulesets, quarter, settings)
+    await lock_period(SYSTEM, quarter, world.units["C"], "社区季度评议已定稿")
+    await _service(world, 1, _in(quarter, settings))
+    await score_pending(rulesets, settings)
+    before = await _entries(world.member_a, now.label)
+    assert [e["amount"] for e in before] == [2]
+    job_id = await start_job(
+        RunByCaller(settings),
+        SYSTEM,
+        "points.rescore",
+        {"period": now.label, "org_unit_id": world.units["C"]},
+        org_unit_id=world.units["C"],
+    )
+    await run_job(job_id, settings)
+    job = await Job.select().where(Job.id == job_id).first()
+    assert job["status"] == "succeeded", job
+    result = msgspec.json.decode(job["result"])
+    assert (result["reversed_entries"], result["new_entries"]) == (0, 0)
+    assert await _entries(world.member_a, now.label) == before
 
 
 async def _total(member: int, quarter: Quarter) -> int:
