@@ -248,3 +248,40 @@ def test_a_form_whose_answer_was_lost_is_sent_again_and_stored_once(
     assert again.value.request.post_data_json == lost[0]
     (record,) = site.records("帮邻居搬运重物上楼")
     assert record["client_id"] == lost[0]["client_id"]
+
+
+def test_the_leader_sees_a_likely_duplicate_flagged_on_the_review_page(
+    phone: BrowserContext, site: Site
+) -> None:
+    member = {"Authorization": "Bearer " + site.server.sign_in(site.member_phone)["access_token"]}
+    deed = {
+        "category": "policy_publicity",
+        "hours": 2,
+        "description": "入户宣传垃圾分类新规",
+        "served_on": "2026-11-30T03:00:00+00:00",
+    }
+    ids = []
+    for client_id in (
+        "0b6f1c2e-7d1a-4c3e-9f10-3a1b2c4d5e61",
+        "5d2e8f40-1c3b-4a5d-8e6f-7a8b9c0d1e22",
+    ):
+        made = httpx.post(
+            f"{site.server.base_url}/api/v1/service-records",
+            json={**deed, "client_id": client_id},
+            headers=member,
+            timeout=10,
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+
+    leader = _page(phone)
+    leader.goto("/index.html?next=review.html")
+    sign_in_form(leader, site.leader_phone, PASSWORD)
+    leader.wait_for_url("**/review.html")
+    first = leader.locator(f"[data-service='{ids[0]}']")
+    copy = leader.locator(f"[data-service='{ids[1]}']")
+    expect(copy).to_contain_text("可能重复登记：同一天已有类别、时长和内容都相同的服务记录")
+    expect(first).to_be_visible()
+    expect(first).not_to_contain_text("可能重复登记")
+    assert_fits_phone_width(leader)
+    screenshot(leader, "review-service-duplicate-360.png")
