@@ -278,6 +278,11 @@ $("service-form").addEventListener("submit", async (event) => {
     await sendPhoto();
   } catch (error) {
     if (error && error.status === 0) return failed(t.offline);
+    if (error && error.code === "client_id_reused") {
+      // Not this form's id after all (another account on this phone): the next try is new.
+      pendingHere = null;
+      writePending(null);
+    }
     const fields = error && error.errors ? error.errors.map((e) => e.detail).join("；") : "";
     failed(t.failed + (fields || (error && error.detail) || ""));
   }

@@ -58,7 +58,7 @@ class ServiceRecordController(Controller):
     async def submit(
         self, actor: Actor, data: JSONBody[ServiceRecordIn], settings: AppSettings
     ) -> Response[ServiceRecordOut]:
-        stored, created = await services.submit(actor, data, settings)
+        stored, created = await services.submit_once(actor, data, settings)
         return Response(stored, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get(

@@ -112,7 +112,13 @@ async def find_service_record(
     return row
 
 
-async def submit(
+async def submit(actor: Principal, data: ServiceRecordIn, settings: Settings) -> ServiceRecordOut:
+    """The record logged (or the one this request stored before, see `submit_once`)."""
+    stored, _created = await submit_once(actor, data, settings)
+    return stored
+
+
+async def submit_once(
     actor: Principal, data: ServiceRecordIn, settings: Settings
 ) -> tuple[ServiceRecordOut, bool]:
     """(the record, True when stored now). A form sent again under its `client_id` answers
