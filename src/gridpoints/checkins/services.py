@@ -3,13 +3,10 @@ or when looks wrong, and turned into a verified event once closed and accepted."
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
-
-import msgspec
 
 from gridpoints.activities.codes import TOKEN_PROBLEM_LABELS, check_token
 from gridpoints.activities.services import find_activity
@@ -39,6 +36,8 @@ from gridpoints.geo import to_wgs84
 from gridpoints.members.account import load_principal
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
+from gridpoints.replays import body_hash as _body_hash
+from gridpoints.replays import check_same
 from gridpoints.schemas import Page
 from gridpoints.settings import Settings
 from gridpoints.transitions import Transitions
@@ -70,10 +69,6 @@ RULINGS = Transitions(
     {Review.PENDING: {Review.ACCEPTED, Review.REJECTED}, Review.ACCEPTED: {Review.REJECTED}},
     _ruled_already,
 )
-
-
-def _body_hash(member_id: int, data: msgspec.Struct) -> str:
-    return hashlib.sha256(msgspec.json.encode([member_id, data], order="sorted")).hexdigest()
 
 
 async def _row_by(condition: Any) -> dict[str, Any] | None:
@@ -110,8 +105,7 @@ async def _replay(client_id: UUID, member_id: int, body_hash: str) -> CheckInOut
     row = await _row_by(CheckIn.client_id == client_id)
     if row is None:
         return None
-    if row["member"] != member_id or row["body_hash"] != body_hash:
-        raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused")
+    check_same(row["body_hash"] if row["member"] == member_id else None, body_hash, "签到")
     return present(row)
 
 
@@ -265,8 +259,7 @@ async def proxy_check_in(
     body_hash = _body_hash(by, data)
     existing = await _row_by(CheckIn.client_id == data.client_id)
     if existing is not None:
-        if existing["body_hash"] != body_hash:
-            raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused")
+        check_same(existing["body_hash"], body_hash, "签到")
         return present(existing), False
     activity = await find_activity(actor, data.activity_id, Capability.MANAGE_ACTIVITIES)
     if actor.is_member(data.member_id):
@@ -323,8 +316,7 @@ async def _result(
         winner = await _row_by(CheckIn.client_id == values["client_id"])
         if winner is None:
             raise Conflict("您已签到，尚未签退", code="already_checked_in")
-        if winner["body_hash"] != values["body_hash"]:
-            raise Conflict("该 client_id 已用于另一条签到", code="client_id_reused")
+        check_same(winner["body_hash"], values["body_hash"], "签到")
         return present(winner), False
     made = {
         "id": checkin_id,

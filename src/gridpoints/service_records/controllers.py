@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import JSONBody, MultipartBody, QueryParameter
 from litestar.response import File
@@ -17,7 +17,7 @@ from gridpoints.service_records import services
 from gridpoints.service_records.photos import MEDIA_TYPES
 from gridpoints.service_records.schemas import RejectIn, ServiceRecordIn, ServiceRecordOut
 from gridpoints.web.dependencies import AppSettings
-from gridpoints.web.openapi import problems
+from gridpoints.web.openapi import problems, replayed
 from gridpoints.web.params import IdPath, Limit, Offset
 
 StateQuery = Annotated[
@@ -50,13 +50,16 @@ class ServiceRecordController(Controller):
         "",
         operation_id="submitServiceRecord",
         summary="Log a service (one's own, or a member's as their leader)",
+        description="201 with the new record; the same client_id and body again answer 200 "
+        "with it (nothing new stored), another body under it 409 `client_id_reused`.",
         status_code=HTTP_201_CREATED,
-        responses=problems(400, 403, 404),
+        responses={**problems(400, 403, 404, 409), **replayed(ServiceRecordOut)},
     )
     async def submit(
         self, actor: Actor, data: JSONBody[ServiceRecordIn], settings: AppSettings
-    ) -> ServiceRecordOut:
-        return await services.submit(actor, data, settings)
+    ) -> Response[ServiceRecordOut]:
+        stored, created = await services.submit_once(actor, data, settings)
+        return Response(stored, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get(
         "/{record_id:int}",
