@@ -18,7 +18,7 @@ from gridpoints.errors import Conflict
 CODE = "client_id_reused"
 
 
-def body_hash(sender: int | None, data: msgspec.Struct) -> str:
+def body_hash(sender: int | None, data: msgspec.Struct | dict[str, object]) -> str:
     """The digest of a request: its sender and its body, field order aside."""
     return hashlib.sha256(msgspec.json.encode([sender, data], order="sorted")).hexdigest()
 

@@ -21,6 +21,7 @@ class Flag(StrEnum):
     LATE_TOKEN = "late_token"
     IMPOSSIBLE_SPEED = "impossible_speed"
     NO_CHECKOUT = "no_checkout"
+    PROXY_AFTER_END = "proxy_after_end"
 
 
 FLAG_LABELS = {
@@ -31,6 +32,7 @@ FLAG_LABELS = {
     Flag.LATE_TOKEN: "离线排队后补发，签到码已过期",
     Flag.IMPOSSIBLE_SPEED: "与上一次签到的距离和时间不符",
     Flag.NO_CHECKOUT: "未签退，由系统关闭",
+    Flag.PROXY_AFTER_END: "活动结束后代签到",
 }
 
 
