@@ -264,10 +264,26 @@ export function queued() {
   return readList(QUEUE_KEY);
 }
 
+// Each item remembers who scanned (`_member`, kept on the phone, never sent): on a phone
+// shared in a family, one member's check-in is never sent under another's sign-in.
 export function enqueue(item) {
   const items = queued().filter((i) => i.client_id !== item.client_id);
-  items.push(item);
+  const owned = {};
+  for (const key in item) owned[key] = item[key];
+  owned._member = signedInMemberId();
+  items.push(owned);
   writeList(QUEUE_KEY, items);
+}
+
+function isOwnedBy(item, memberId) {
+  return !item._member || !memberId || item._member === memberId;
+}
+
+// The body as the server takes it: without the phone's own notes (keys starting with "_").
+function asSent(item) {
+  const body = {};
+  for (const key in item) if (key.charAt(0) !== "_") body[key] = item[key];
+  return body;
 }
 
 // Check-ins the server refused: {client_id, activity_id, at, reason, refused_at}, kept until
@@ -307,9 +323,10 @@ export function outcomeOf(clientId) {
 }
 
 async function sendOnce() {
-  const items = queued();
+  const memberId = signedInMemberId();
+  const items = queued().filter((i) => isOwnedBy(i, memberId));
   if (!items.length || !getToken()) return [];
-  const answer = await send("POST", "/api/v1/checkins/batch", { sent_at: phoneNow(), items: items });
+  const answer = await send("POST", "/api/v1/checkins/batch", { sent_at: phoneNow(), items: items.map(asSent) });
   const results = (answer && answer.items) || [];
   const done = {};
   const refusedNow = [];
@@ -350,7 +367,8 @@ export function sendQueue() {
 
 // Every page: send at load, when the signal returns, and now and then while items wait.
 function sendQuietly() {
-  if (!queued().length || !getToken()) return;
+  const memberId = signedInMemberId();
+  if (!queued().some((i) => isOwnedBy(i, memberId)) || !getToken()) return;
   if (navigator.onLine === false) return;
   sendQueue().catch(() => {});
 }
