@@ -6,8 +6,7 @@
 // on the phone before upload (longest side 1600 px, JPEG), so an ordinary 5–8 MB phone photo
 // goes through a weak signal and under the server's limit; a photo that still fails is said
 // so, with a way to send it again, and the record is never reported as sent with a photo.
-import { getToken, request } from "./api.js";
-import { newClientId } from "./queue.js";
+import { getToken, newClientId, request } from "./api.js";
 
 const TEXT = {
   zh: {

@@ -126,11 +126,17 @@ class CheckInController(Controller):
         actor: Actor,
         activity_id: IdQuery = None,
         review: ReviewQuery = None,
+        member_id: IdQuery = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[CheckInOut]:
         return await services.list_checkins(
-            actor, activity_id=activity_id, review=review, limit=limit, offset=offset
+            actor,
+            activity_id=activity_id,
+            review=review,
+            member_id=member_id,
+            limit=limit,
+            offset=offset,
         )
 
     @get(

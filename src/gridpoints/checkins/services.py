@@ -644,8 +644,10 @@ async def list_checkins(
     review: str | None,
     limit: int,
     offset: int,
+    member_id: int | None = None,
 ) -> Page[CheckInOut]:
-    """Check-ins of activities the caller organises (or the caller's own), newest first."""
+    """Check-ins of activities the caller organises (or the caller's own), newest first;
+    `member_id` narrows them to one member's (a member's own record page asks for its own)."""
     condition = within(
         CheckIn.activity._.org_unit._.path, actor.scopes(Capability.MANAGE_ACTIVITIES)
     )
@@ -656,6 +658,8 @@ async def list_checkins(
         condition &= CheckIn.activity == activity_id
     if review is not None:
         condition &= CheckIn.review == review
+    if member_id is not None:
+        condition &= CheckIn.member == member_id
     rows = (
         await CheckIn.select(*_COLUMNS)
         .where(condition)

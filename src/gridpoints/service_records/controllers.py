@@ -18,7 +18,7 @@ from gridpoints.service_records.photos import MEDIA_TYPES
 from gridpoints.service_records.schemas import RejectIn, ServiceRecordIn, ServiceRecordOut
 from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems, replayed
-from gridpoints.web.params import IdPath, Limit, Offset
+from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
 
 StateQuery = Annotated[
     Literal["submitted", "approved", "rejected"] | None,
@@ -42,9 +42,16 @@ class ServiceRecordController(Controller):
         responses=problems(400),
     )
     async def list_records(
-        self, actor: Actor, status: StateQuery = None, limit: Limit = 50, offset: Offset = 0
+        self,
+        actor: Actor,
+        status: StateQuery = None,
+        member_id: IdQuery = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[ServiceRecordOut]:
-        return await services.list_records(actor, state=status, limit=limit, offset=offset)
+        return await services.list_records(
+            actor, state=status, member_id=member_id, limit=limit, offset=offset
+        )
 
     @post(
         "",

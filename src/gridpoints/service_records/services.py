@@ -305,9 +305,10 @@ async def photo_path(actor: Principal, record_id: int, settings: Settings) -> Pa
 
 
 async def list_records(
-    actor: Principal, *, state: str | None, limit: int, offset: int
+    actor: Principal, *, state: str | None, limit: int, offset: int, member_id: int | None = None
 ) -> Page[ServiceRecordOut]:
-    """Records of members the caller manages, and the caller's own; newest first."""
+    """Records of members the caller manages, and the caller's own; newest first; `member_id`
+    narrows them to one member's."""
     condition = within(
         ServiceRecord.member._.org_unit._.path, actor.scopes(Capability.MANAGE_MEMBERS)
     )
@@ -315,6 +316,8 @@ async def list_records(
         condition |= ServiceRecord.member == actor.member_id
     if state is not None:
         condition &= ServiceRecord.state == state
+    if member_id is not None:
+        condition &= ServiceRecord.member == member_id
     rows = (
         await ServiceRecord.select(*_COLUMNS)
         .where(condition)

@@ -214,15 +214,23 @@ async def confirm(actor: Principal, wish_id: int) -> WishOut:
 
 
 async def list_wishes(
-    actor: Principal, *, status: str | None, limit: int, offset: int
+    actor: Principal,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+    claimed_by: int | None = None,
 ) -> Page[WishOut]:
-    """Wishes in the caller's grids and those above the caller's home (they may claim)."""
+    """Wishes in the caller's grids and those above the caller's home (they may claim);
+    `claimed_by` narrows them to those one member claimed."""
     condition = within(Wish.org_unit._.path, actor.scopes(Capability.VIEW))
     home = await home_path(actor)
     if home:
         condition |= Wish.org_unit.is_in(ancestor_ids(home))
     if status is not None:
         condition &= Wish.state == status
+    if claimed_by is not None:
+        condition &= Wish.claimed_by == claimed_by
     rows = (
         await Wish.select(*_COLUMNS)
         .where(condition)
