@@ -22,7 +22,8 @@ IMPORT = "/api/v1/members/import"
 TITLE = "阳光小区党员花名册"
 ROWS = [
     ["张一", "135 0000 0001", "居民党员", "A1-B1-U1", ""],
-    ["李二", "13500000002", "在职党员", "甲一小区/1号楼/1单元", "测试供电公司党委"],
+    # Typed on a phone keyboard in full-width digits: stored as 13500000002.
+    ["李二", "１３５０００００００２", "在职党员", "甲一小区/1号楼/1单元", "测试供电公司党委"],
     ["王三", "+86 135-0000-0003", "志愿者", "甲一小区", ""],
 ]
 PHONES = ["13500000001", "13500000002", "13500000003"]
@@ -178,12 +179,12 @@ def test_a_csv_header_below_blank_lines_and_right_of_blank_columns_is_found():
             ["", "2", *ROWS[1]],
         ]
     )
-    assert _numbers("m.csv", content) == [(5, "135 0000 0001"), (6, "13500000002")]
+    assert _numbers("m.csv", content) == [(5, "135 0000 0001"), (6, ROWS[1][1])]
 
 
 def test_a_header_repeated_lower_down_is_not_read_as_a_member():
     content = _xlsx([ROWS[0], HEADER, ROWS[1]], merged_title=TITLE)
-    assert _numbers("m.xlsx", content) == [(3, "135 0000 0001"), (5, "13500000002")]
+    assert _numbers("m.xlsx", content) == [(3, "135 0000 0001"), (5, ROWS[1][1])]
 
 
 def test_a_header_missing_a_column_is_named_with_its_row():

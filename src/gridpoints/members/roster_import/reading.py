@@ -91,14 +91,15 @@ def read_table(
     """Yield (spreadsheet row number, {column key: text}) for every non-empty data row.
 
     The header is the first of the first `HEADER_SEARCH_ROWS` non-empty rows that names every
-    required column (`find_header`): title, date and blank rows above it and blank columns
+    required column (`header_columns`): title, date and blank rows above it and blank columns
     before it are skipped. Reading stops after `max_empty_rows` empty rows in a row; more
     than `max_rows` data rows refuse the file (before anything is imported)."""
     limits = limits or ImportLimits()
     rows = _xlsx_rows(data, limits) if is_xlsx(filename, data) else _csv_rows(data)
     columns: dict[str, int] | None = None
     header: list[str] = []
-    above: list[tuple[int, list[str]]] = []  # the rows read while looking for the header
+    # The rows read while looking for the header: their numbers and the columns they name.
+    above: list[tuple[int, dict[str, int]]] = []
     count = previous = empty_run = 0
     for row_number, cells in rows:
         empty_run += max(row_number - previous - 1, 0)  # rows absent from the sheet
@@ -112,10 +113,10 @@ def read_table(
             continue
         empty_run = 0
         if columns is None:
-            above.append((row_number, texts))
-            columns = header_columns(texts)
-            if columns is not None:
-                header = texts
+            known = _known_columns(texts)
+            above.append((row_number, known))
+            if all(key in known for key in REQUIRED):
+                columns, header = known, texts
             elif len(above) >= HEADER_SEARCH_ROWS:
                 raise ImportFileError(_no_header(above))
             continue
@@ -614,24 +615,16 @@ def _known_columns(cells: list[str]) -> dict[str, int]:
     return columns
 
 
-def header_columns(cells: list[str]) -> dict[str, int] | None:
-    """The columns of a header row (column key -> index), or None when the row does not
-    name every required column."""
-    columns = _known_columns(cells)
-    return columns if all(key in columns for key in REQUIRED) else None
-
-
 def _repeats_header(values: dict[str, str], header: list[str], columns: dict[str, int]) -> bool:
     """A data row that is the header again (a sheet printed with a header on every page)."""
     return all(_header_key(values[key]) == _header_key(header[i]) for key, i in columns.items())
 
 
-def _no_header(rows: list[tuple[int, list[str]]]) -> str:
+def _no_header(rows: list[tuple[int, dict[str, int]]]) -> str:
     """Why no header was found among `rows`: the likeliest row and the columns it lacks, or
     the columns sought and the rows read."""
     best_row, best = 0, {}
-    for row_number, cells in rows:
-        known = _known_columns(cells)
+    for row_number, known in rows:
         if len(known) > len(best):
             best_row, best = row_number, known
     missing = "、".join(HEADERS[key][0] for key in REQUIRED if key not in best)
