@@ -4,6 +4,7 @@ protocol, and the bytes that came over the wire."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from playwright.sync_api import BrowserContext, CDPSession, Page
@@ -110,3 +111,14 @@ class Transferred:
     def reset(self) -> None:
         self.bytes = 0
         self.requests = 0
+
+
+def signed_in(context: BrowserContext, login: dict) -> None:
+    """Pages of this context find the member signed in (the sign-in answer `login` stored
+    as the sign-in page stores it)."""
+    token = json.dumps(login["access_token"])
+    lifetime_ms = int(login["expires_in"]) * 1000
+    context.add_init_script(
+        f"localStorage.setItem('gridpoints.token', {token});"
+        f"localStorage.setItem('gridpoints.tokenExpiresAt', String(Date.now() + {lifetime_ms}));"
+    )

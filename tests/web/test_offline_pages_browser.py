@@ -5,7 +5,6 @@ layout-shift score under 0.1)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.live_server import LiveServer, run_live_server
 from tests.web.browsing import PHONE
-from tests.web.pageload import SLOW_3G, layout_shift, throttle, watch_layout_shift
+from tests.web.pageload import SLOW_3G, layout_shift, signed_in, throttle, watch_layout_shift
 
 pytestmark = pytest.mark.browser
 PASSWORD = "offline-pages-pass-1"
@@ -71,16 +70,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ).json()["items"]
         member = next(m for m in members if m["id"] != me["id"] and m["status"] == "active")
         yield Site(server, leader, login, server.sign_in(member["phone"]), unit_id)
-
-
-def signed_in(context: BrowserContext, login: dict) -> None:
-    """The page finds the member signed in, as after the sign-in form."""
-    token = json.dumps(login["access_token"])
-    lifetime_ms = int(login["expires_in"]) * 1000
-    context.add_init_script(
-        f"localStorage.setItem('gridpoints.token', {token});"
-        f"localStorage.setItem('gridpoints.tokenExpiresAt', String(Date.now() + {lifetime_ms}));"
-    )
 
 
 @pytest.fixture
