@@ -49,6 +49,18 @@ if (getToken()) {
   location.replace(NEXT_PAGE);
 }
 
+// Signed out after a scan: fetch the check-in page's scripts while the member types, so the
+// check-in starts as soon as the sign-in is done (prefetch: kept for the next page).
+const CHECKIN_SCRIPTS = ["js/checkin-page.js"];
+if (/^checkin\.html/.test(NEXT_PAGE)) {
+  for (const href of CHECKIN_SCRIPTS) {
+    const link = document.createElement("link");
+    link.rel = "prefetch";
+    link.href = href;
+    document.head.appendChild(link);
+  }
+}
+
 document.title = t.title;
 for (const el of document.querySelectorAll("[data-text]")) {
   el.textContent = t[el.getAttribute("data-text")];

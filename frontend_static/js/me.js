@@ -1,6 +1,17 @@
 // "我的" page: who the signed-in member is, where in the grid, and which roles they hold;
 // their account: changing the password, signing out here or on every device.
-import { getMe, getToken, passNotice, signOut, takeNotice } from "./api.js";
+import {
+  dismissRefused,
+  getMe,
+  getToken,
+  onQueueChange,
+  passNotice,
+  queued,
+  refused,
+  sendQueue,
+  signOut,
+  takeNotice,
+} from "./api.js";
 import { MANAGE_MEMBERS, MANAGE_PARTNERS, holdsAny } from "./roles.js";
 import { failureDetail } from "./ui.js";
 
@@ -56,6 +67,18 @@ const TEXT = {
     },
     statuses: { active: "在册", inactive: "停用", moved_out: "已迁出" },
     registrationStates: { active: "生效", ended: "已结束" },
+    // The check-ins waiting on this phone, and those the server did not take.
+    waiting: (n) => n + " 条签到等待发送",
+    waitingItem: (when) => when + " 扫码签到",
+    waitingHint: "有网络时会自动发送，请不要清除浏览器数据。",
+    sendNow: "现在发送",
+    sending: "正在发送…",
+    sendOffline: "网络不通，恢复网络后会自动发送。",
+    sendFailed: (why) => "暂时没有发送成功：" + why,
+    refusedHeading: "没有签到成功的记录",
+    refusedItem: (when) => when + " 扫码的签到没有成功：",
+    refusedOk: "知道了",
+    unknownTime: "某时",
   },
 };
 const t = TEXT.zh;
@@ -156,6 +179,63 @@ async function load() {
     $("loading").hidden = true;
   }
 }
+
+// "1 月 5 日 14:05", on the phone's clock (as the member saw it when scanning).
+function when(iso) {
+  const d = new Date(iso);
+  if (isNaN(d.getTime())) return t.unknownTime;
+  const pad = (n) => (n < 10 ? "0" : "") + n;
+  return d.getMonth() + 1 + " 月 " + d.getDate() + " 日 " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+}
+
+function renderQueue() {
+  const waiting = queued();
+  $("outbox").hidden = waiting.length === 0;
+  setText("outbox-title", t.waiting(waiting.length));
+  const list = $("outbox-items");
+  list.textContent = "";
+  for (const item of waiting) {
+    const li = document.createElement("li");
+    li.textContent = t.waitingItem(when(item.at));
+    list.appendChild(li);
+  }
+
+  const refusals = refused();
+  $("refused").hidden = refusals.length === 0;
+  const box = $("refused-items");
+  box.textContent = "";
+  for (const item of refusals) {
+    const li = document.createElement("li");
+    li.setAttribute("data-refused", item.client_id);
+    const text = document.createElement("p");
+    text.textContent = t.refusedItem(when(item.at)) + item.reason;
+    const ok = document.createElement("button");
+    ok.className = "button button-secondary button-small";
+    ok.type = "button";
+    ok.textContent = t.refusedOk;
+    ok.addEventListener("click", () => dismissRefused(item.client_id));
+    li.appendChild(text);
+    li.appendChild(ok);
+    box.appendChild(li);
+  }
+}
+
+$("outbox-send").addEventListener("click", async () => {
+  const button = $("outbox-send");
+  button.disabled = true;
+  setText("outbox-status", t.sending);
+  try {
+    await sendQueue();
+    setText("outbox-status", "");
+  } catch (error) {
+    setText("outbox-status", !error || error.status === 0 ? t.sendOffline : t.sendFailed(failureDetail(error)));
+  } finally {
+    button.disabled = false;
+  }
+});
+onQueueChange(renderQueue);
+window.addEventListener("storage", renderQueue);
+renderQueue();
 
 $("retry").addEventListener("click", load);
 $("sign-out").addEventListener("click", async () => {

@@ -19,6 +19,10 @@ const TEXT = {
     failed: "操作失败：",
     servicesHeading: "待审核的服务记录",
     hours: (h) => h + " 小时",
+    photo: "服务照片（点按放大）",
+    photoLarge: "服务照片",
+    photoMissing: "照片未能加载",
+    close: "关闭",
   },
 };
 const t = TEXT.zh;
@@ -56,13 +60,75 @@ function checkinCard(checkin) {
   });
 }
 
+// The evidence photo is served only with the leader's token, so it is fetched, not linked.
+async function photoUrl(recordId) {
+  const response = await fetch("/api/v1/service-records/" + recordId + "/photo", {
+    headers: { Authorization: "Bearer " + getToken() },
+    credentials: "same-origin",
+  });
+  if (!response.ok) throw new Error("HTTP " + response.status);
+  return URL.createObjectURL(await response.blob());
+}
+
+// The photo full screen; a tap anywhere (or 关闭) closes it.
+function enlarge(url) {
+  const overlay = element("div", "photo-overlay");
+  overlay.setAttribute("role", "dialog");
+  overlay.setAttribute("aria-modal", "true");
+  overlay.setAttribute("aria-label", t.photoLarge);
+  const img = element("img", "photo-large");
+  img.src = url;
+  img.alt = t.photoLarge;
+  const close = element("button", "button button-secondary photo-close", t.close);
+  close.type = "button";
+  overlay.appendChild(img);
+  overlay.appendChild(close);
+  overlay.addEventListener("click", () => overlay.remove());
+  document.body.appendChild(overlay);
+  close.focus();
+}
+
+// A thumbnail of the fixed size the card keeps for it (no shift when it arrives).
+function photoThumb(record) {
+  const button = element("button", "photo-thumb");
+  button.type = "button";
+  button.setAttribute("aria-label", t.photo);
+  button.disabled = true;
+  photoUrl(record.id).then(
+    (url) => {
+      const img = element("img");
+      img.src = url;
+      img.alt = t.photo;
+      button.appendChild(img);
+      button.disabled = false;
+      button.addEventListener("click", () => enlarge(url));
+    },
+    () => {
+      button.textContent = t.photoMissing;
+    },
+  );
+  return button;
+}
+
+function serviceDetails(record) {
+  const details = element("div", "review-details");
+  details.appendChild(element("p", "", record.description));
+  if (record.flag_labels && record.flag_labels.length) {
+    const flags = element("ul", "list");
+    for (const text of record.flag_labels) flags.appendChild(element("li", "", text));
+    details.appendChild(flags);
+  }
+  if (record.has_photo) details.appendChild(photoThumb(record));
+  return details;
+}
+
 function serviceCard(record) {
   return card({
     attribute: "data-service",
     id: record.id,
     who: record.member_name,
     what: record.category_label + " · " + t.hours(record.hours) + " · " + localTime(record.served_on),
-    details: element("p", "", record.description),
+    details: serviceDetails(record),
     decide: (decision, reason) =>
       decision === "accepted"
         ? request("POST", "/api/v1/service-records/" + record.id + "/approve")

@@ -1,6 +1,7 @@
 // Small helpers the pages share: building elements, offering the recent quarters, and saying
 // why a request failed.
 // Kept to syntax that old Android WebViews parse (see api.js).
+import { plainDetail } from "./api.js";
 
 export function element(tag, className, text) {
   const el = document.createElement(tag);
@@ -20,7 +21,9 @@ export function addQuarterOptions(select, quarters, count) {
   }
 }
 
-// What to tell the user when a request failed: the server's reason, or to check the network.
+// What to tell the user when a request failed: the server's reason in plain Chinese (never a
+// field name), or to check the network.
 export function failureDetail(error) {
-  return (error && error.detail) || "请检查网络后重试";
+  if (!error || error.status === 0) return "请检查网络后重试";
+  return error.detail || plainDetail(error, error.status) || "请检查网络后重试";
 }

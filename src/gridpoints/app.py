@@ -16,7 +16,7 @@ from gridpoints.audit_log.controllers import AuditController
 from gridpoints.auth import dependencies as auth_dependencies
 from gridpoints.auth.controllers import AuthController
 from gridpoints.auth.guards import partner_contacts_only_where_opened
-from gridpoints.auth.ratelimit import LoginLimiter
+from gridpoints.auth.ratelimit import AddressLimiter, LoginLimiter
 from gridpoints.auth.tokens import TokenIssuer, build_jwt_auth
 from gridpoints.checkins.controllers import CheckInController
 from gridpoints.db import engine as db_engine
@@ -73,6 +73,7 @@ class AppState(State):
     settings: Settings
     rulesets: list[RuleSet]
     login_limiter: LoginLimiter
+    receipt_limiter: AddressLimiter
     tokens: TokenIssuer
     # Opened by the lifespan: arq's queue, or the embedded server's own.
     job_queue: JobQueue
@@ -141,6 +142,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "rulesets": rulesets,
                 "login_limiter": LoginLimiter.from_settings(settings),
+                "receipt_limiter": AddressLimiter.from_settings(
+                    settings, "receipt", settings.checkin_receipt_limit_per_address
+                ),
                 "tokens": tokens,
             }
         ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gridpoints.clock import utcnow, zone
 from gridpoints.errors import Invalid
@@ -92,3 +92,12 @@ def started_quarter(text: str, tz_name: str, field: str = "period") -> Quarter:
     if start > utcnow():
         raise Invalid.field(field, f"{quarter.label} 还没有开始")
     return quarter
+
+
+def day_bounds(instant: datetime, tz_name: str) -> tuple[datetime, datetime]:
+    """[start, end) of the day `instant` (timezone-aware) falls on, on the community's clock."""
+    tz = zone(tz_name)
+    day = instant.astimezone(tz).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    following = day + timedelta(days=1)
+    return start, datetime(following.year, following.month, following.day, tzinfo=tz)

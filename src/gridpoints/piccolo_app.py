@@ -12,7 +12,7 @@ from gridpoints.jobs.tables import Job, JobInput, JobOutput
 from gridpoints.members.tables import Member, MemberRegistration, RoleAssignment
 from gridpoints.org.tables import OrgUnit
 from gridpoints.partners.tables import PartnerAccount, PartnerUnit, UnitPairing
-from gridpoints.points.tables import PeriodLock, PointsEntry, ScoredEvent
+from gridpoints.points.tables import ClosedPeriod, PeriodLock, PointsEntry, ScoredEvent
 from gridpoints.resources import resource_dir
 from gridpoints.service_records.tables import ServiceRecord
 from gridpoints.wishes.tables import Wish
@@ -40,6 +40,7 @@ APP_CONFIG = AppConfig(
         PointsEntry,
         ScoredEvent,
         PeriodLock,
+        ClosedPeriod,
         AuthSession,
     ],
     migration_dependencies=[],

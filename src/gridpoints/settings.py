@@ -69,7 +69,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkin_grace_minutes: Annotated[int, msgspec.Meta(ge=0)] = 30
     checkin_max_queue_hours: Positive = 24
     checkin_max_speed_kmh: Positive = 120
+    # A fix less accurate than this is flagged imprecise; its accuracy widens the fence by
+    # no more than this.
+    checkin_max_accuracy_m: Positive = 200
     checkin_auto_close_hours: Positive = 3
+    # A queued check-in that arrives more than this after its (corrected) scan, its code
+    # expired by then, is flagged for a leader; a shorter wait is weak signal, not doubt.
+    checkin_late_after_minutes: Annotated[int, msgspec.Meta(ge=0)] = 5
+    # How long a scan receipt (taken before signing in) stays good, and how many one client
+    # address may ask for (the receipt route needs no sign-in).
+    checkin_receipt_max_minutes: Positive = 30
+    checkin_receipt_limit_per_address: str = "120/minute"
     photo_max_bytes: Positive = 5 * 1024 * 1024
     photo_max_pixels: Positive = 40_000_000
     # Member import files: an XLSX is refused before parsing beyond these; rows stop at the
@@ -158,7 +168,11 @@ ENVIRONMENT = {
     "checkin_grace_minutes": "GRIDPOINTS_CHECKIN_GRACE_MINUTES",
     "checkin_max_queue_hours": "GRIDPOINTS_CHECKIN_MAX_QUEUE_HOURS",
     "checkin_max_speed_kmh": "GRIDPOINTS_CHECKIN_MAX_SPEED_KMH",
+    "checkin_max_accuracy_m": "GRIDPOINTS_CHECKIN_MAX_ACCURACY_M",
     "checkin_auto_close_hours": "GRIDPOINTS_CHECKIN_AUTO_CLOSE_HOURS",
+    "checkin_late_after_minutes": "GRIDPOINTS_CHECKIN_LATE_AFTER_MINUTES",
+    "checkin_receipt_max_minutes": "GRIDPOINTS_CHECKIN_RECEIPT_MAX_MINUTES",
+    "checkin_receipt_limit_per_address": "GRIDPOINTS_CHECKIN_RECEIPT_LIMIT_PER_ADDRESS",
     "photo_max_bytes": "GRIDPOINTS_PHOTO_MAX_BYTES",
     "photo_max_pixels": "GRIDPOINTS_PHOTO_MAX_PIXELS",
     "import_max_uncompressed_bytes": "GRIDPOINTS_IMPORT_MAX_UNCOMPRESSED_BYTES",

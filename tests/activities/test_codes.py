@@ -6,13 +6,29 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gridpoints.activities.codes import TokenProblem, check_token, make_token, slot_of
+from gridpoints.activities.codes import (
+    TokenProblem,
+    check_token,
+    make_receipt,
+    make_token,
+    read_receipt,
+    slot_of,
+    slot_starts_at,
+)
 
 SECRET, ACTIVITY_SECRET, SLOT = "platform-secret", "activity-secret", 30
 NOW = datetime(2026, 6, 1, 9, 0, 10, tzinfo=UTC)
 
 
-def _check(token: str, *, activity_id: int = 7, received=NOW, scanned=NOW, secret=ACTIVITY_SECRET):
+def _check(
+    token: str,
+    *,
+    activity_id: int = 7,
+    received=NOW,
+    scanned=NOW,
+    secret=ACTIVITY_SECRET,
+    late_after: int = 0,
+):
     return check_token(
         token,
         platform_secret=SECRET,
@@ -22,6 +38,7 @@ def _check(token: str, *, activity_id: int = 7, received=NOW, scanned=NOW, secre
         scanned_at=scanned,
         slot_seconds=SLOT,
         max_queue_seconds=24 * 3600,
+        late_after_seconds=late_after,
     )
 
 
@@ -72,3 +89,44 @@ def test_the_activity_secret_is_part_of_the_key():
 @pytest.mark.parametrize("token", ["", "abc", "7.x.y", "7.1"])
 def test_garbage_is_malformed(token):
     assert _check(token).problem is TokenProblem.MALFORMED
+
+
+def test_a_scan_claimed_before_the_codes_slot_counts_from_the_slot_and_never_after_arrival():
+    token = _token(NOW)
+    early = _check(token, scanned=NOW - timedelta(minutes=15))
+    assert early.problem is None and early.scanned_at == slot_starts_at(slot_of(NOW, SLOT), SLOT)
+    ahead = _check(token, scanned=NOW + timedelta(hours=1))
+    assert ahead.scanned_at == NOW
+
+
+def test_a_queued_scan_is_late_only_past_the_allowed_wait():
+    scanned = NOW - timedelta(minutes=3)
+    assert not _check(_token(scanned), scanned=scanned, late_after=300).late
+    assert _check(_token(scanned), scanned=scanned, late_after=60).late
+
+
+def _read(receipt: str, token: str, *, activity_id: int = 7, received=NOW, max_age: int = 1800):
+    return read_receipt(
+        receipt,
+        platform_secret=SECRET,
+        activity_id=activity_id,
+        token=token,
+        received_at=received,
+        max_age_seconds=max_age,
+    )
+
+
+def test_a_receipt_gives_its_scan_time_only_for_its_activity_and_code_while_fresh():
+    scanned = NOW - timedelta(seconds=70)
+    token = _token(scanned)
+    receipt = make_receipt(SECRET, 7, slot_of(scanned, SLOT), scanned)
+    assert _read(receipt, token) == scanned
+    assert _read(receipt, token, activity_id=8) is None
+    assert _read(receipt, _token(NOW)) is None
+    assert _read(receipt, token, received=scanned + timedelta(minutes=31)) is None
+    assert _read(make_receipt("other", 7, slot_of(scanned, SLOT), scanned), token) is None
+    tampered = receipt.replace(
+        f".{int(scanned.timestamp() * 1000)}.", f".{int(NOW.timestamp() * 1000)}."
+    )
+    assert _read(tampered, token) is None
+    assert _read("garbage", token) is None

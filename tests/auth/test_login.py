@@ -53,6 +53,22 @@ async def test_wrong_password_and_unknown_phone_get_the_same_401(client, world):
     assert wrong.json()["detail"] == unknown.json()["detail"] == no_password.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param("１３９０００００００２", id="full-width-digits"),
+        pytest.param("+86 139 0000 0002", id="plus-86"),
+        pytest.param("＋８６－１３９－００００－０００２", id="full-width-plus-86"),
+        pytest.param("0086 139.0000.0002", id="0086-dots"),
+        pytest.param("\u202a139\u00a00000\u200b0002\u202c", id="invisible-marks"),
+    ],
+)
+async def test_sign_in_takes_the_phone_typed_any_way(client, world, typed):
+    response = await client.post("/api/v1/auth/login", json={"phone": typed, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    assert response.json()["member"]["id"] == world.leader_a
+
+
 def _token(settings, **claims) -> str:
     now = datetime.now(UTC)
     payload = {

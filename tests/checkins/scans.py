@@ -1,10 +1,19 @@
-"""What the check-in tests send: the site, an activity's current code, a scan's body."""
+"""What the check-in tests send: the site, an activity's current code (or the one it showed
+at a moment), a scan's body; a client of an app with other settings."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from tests.conftest import bearer
+import msgspec
+
+from gridpoints.activities.codes import make_token, slot_of
+from gridpoints.activities.tables import Activity
+from gridpoints.app import create_app
+from gridpoints.db import engine as db_engine
+from tests.conftest import ApiClient, bearer, serving
 
 SITE = {"lat": 30.2741, "lng": 120.1551}
 
@@ -28,3 +37,22 @@ def scan_body(activity_id: int, token: str, **fields) -> dict:
         "accuracy_m": 15,
         **fields,
     }
+
+
+async def token_at(settings, activity_id: int, at) -> str:
+    """The activity's token of the slot holding `at` (what its screen showed then)."""
+    row = await Activity.select(Activity.code_secret).where(Activity.id == activity_id).first()
+    return make_token(
+        settings.secret_key,
+        row["code_secret"],
+        activity_id,
+        slot_of(at, settings.checkin_slot_seconds),
+    )
+
+
+@asynccontextmanager
+async def client_with(settings, db, **changes) -> AsyncIterator[ApiClient]:
+    """A client of an app whose settings differ from the test's by `changes`."""
+    async with serving(create_app(msgspec.structs.replace(settings, **changes))) as api:
+        yield api
+    db_engine.use_engine(db)

@@ -187,8 +187,8 @@ async def test_tokens_of_another_activity_or_an_old_slot_are_refused_with_a_reas
         headers=headers,
     )
     assert wrong.status_code == 400
-    assert wrong.json()["errors"][0]["field"] == "token"
-    assert "另一个活动" in wrong.json()["errors"][0]["detail"]
+    assert wrong.json()["code"] == "token_other_activity"
+    assert wrong.json()["detail"] == "这是另一个活动的签到码"
     secret = (
         await Activity.select(Activity.code_secret).where(Activity.id == activity["id"]).first()
     )["code_secret"]
@@ -198,7 +198,18 @@ async def test_tokens_of_another_activity_or_an_old_slot_are_refused_with_a_reas
     stale = await client.post(
         "/api/v1/checkins", json=scan_body(activity["id"], old), headers=headers
     )
-    assert stale.status_code == 400 and "过期" in stale.json()["detail"]
+    assert stale.status_code == 400
+    assert (stale.json()["code"], stale.json()["detail"]) == (
+        "token_expired",
+        "签到码已过期，请重新扫描现场二维码",
+    )
+    garbage = await client.post(
+        "/api/v1/checkins", json=scan_body(activity["id"], "garbage"), headers=headers
+    )
+    assert (garbage.json()["code"], garbage.json()["detail"]) == (
+        "token_malformed",
+        "签到码无法识别",
+    )
     assert await CheckIn.count() == 0
 
 
@@ -222,6 +233,8 @@ async def test_an_offline_queue_sent_late_is_kept_flagged_and_once(client, world
         (queued["client_id"], 200),
         (bad["client_id"], 400),
     ]
+    problem = batch.json()["items"][2]["problem"]
+    assert (problem["code"], problem["detail"]) == ("token_malformed", "签到码无法识别")
     stored = batch.json()["items"][0]["checkin"]
     assert stored["flags"] == ["late_token"]
     assert datetime.fromisoformat(stored["checked_in_at"]) == scanned
@@ -315,15 +328,41 @@ async def test_a_leader_checks_in_a_member_without_a_phone(client, world):
     assert outside.status_code == 404
 
 
-async def test_members_outside_the_owning_subtree_cannot_join(client, world):
+async def test_members_outside_the_owning_subtree_cannot_join_and_are_told_who_may(
+    client, world, settings
+):
     activity = await _activity(client, world)
     token = await current_code(client, world, activity["id"])
+    headers = bearer(client, world.member_b)
     response = await client.post(
-        "/api/v1/checkins",
-        json=scan_body(activity["id"], token),
-        headers=bearer(client, world.member_b),
+        "/api/v1/checkins", json=scan_body(activity["id"], token), headers=headers
     )
-    assert response.status_code == 404
+    # Holding the live code, the member is at the event: told plainly who may join it.
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_invited"
+    assert response.json()["detail"] == "本活动仅限「测试社区甲片区」的成员参加"
+    batch = await client.post(
+        "/api/v1/checkins/batch",
+        json={"items": [scan_body(activity["id"], token)]},
+        headers=headers,
+    )
+    [item] = batch.json()["items"]
+    assert (item["status"], item["problem"]["code"]) == (403, "not_invited")
+    assert item["problem"]["detail"] == response.json()["detail"]
+    # Without a live code nothing is said about the activity.
+    old = make_token(
+        settings.secret_key,
+        (await Activity.select(Activity.code_secret).where(Activity.id == activity["id"]).first())[
+            "code_secret"
+        ],
+        activity["id"],
+        slot_of(utcnow() - timedelta(minutes=10), 30),
+    )
+    for token in (old, "garbage"):
+        hidden = await client.post(
+            "/api/v1/checkins", json=scan_body(activity["id"], token), headers=headers
+        )
+        assert hidden.status_code == 404, hidden.text
     assert await CheckIn.count() == 0
 
 

@@ -146,3 +146,28 @@ async def test_photos_are_checked_by_their_bytes_and_served_to_those_who_may_see
     assert hidden.status_code == 404
     files = list((settings.uploads_dir / "service").iterdir())
     assert len(files) == 1 and not files[0].name.endswith(".part")
+
+
+async def test_the_photo_is_served_only_to_those_who_may_see_the_record(client, world):
+    member = bearer(client, world.member_a)
+    record = (await client.post(RECORDS, json=_deed(), headers=member)).json()
+    stored = await client.post(
+        f"{RECORDS}/{record['id']}/photo", files={"file": ("x.png", PNG)}, headers=member
+    )
+    assert stored.status_code == 200
+    for who in (world.member_a, world.leader_a, world.admin):
+        seen = await client.get(f"{RECORDS}/{record['id']}/photo", headers=bearer(client, who))
+        assert seen.status_code == 200 and seen.content == PNG, who
+    # A member of another grid and a leader of another grid: neither gets it.
+    for who in (world.member_b, world.leader_b):
+        hidden = await client.get(f"{RECORDS}/{record['id']}/photo", headers=bearer(client, who))
+        assert hidden.status_code in (403, 404), who
+        assert hidden.content != PNG
+    # The photo goes exactly where the record does.
+    for who in (world.viewer_a, world.member_b, world.leader_b, world.admin):
+        headers = bearer(client, who)
+        seen = await client.get(f"{RECORDS}/{record['id']}", headers=headers)
+        photo = await client.get(f"{RECORDS}/{record['id']}/photo", headers=headers)
+        assert (seen.status_code == 200) == (photo.status_code == 200), who
+    anonymous = await client.get(f"{RECORDS}/{record['id']}/photo")
+    assert anonymous.status_code == 401

@@ -17,6 +17,13 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 360, "height": 740}
+# WeChat's own browser on Android: where most members open a scanned code.
+WECHAT_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 12; V2134A Build/SP1A.210812.003; wv) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 "
+    "MMWEBSDK/20230202 MMWEBID/5981 MicroMessenger/8.0.33.2320(0x28002151) WeChat/arm64 "
+    "Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 

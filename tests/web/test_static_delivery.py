@@ -90,8 +90,28 @@ def test_the_worker_keeps_the_four_pages_and_everything_they_load() -> None:
     files = assets.offline_files(STATIC)
     for name in assets.OFFLINE_PAGES:
         page = assets.read_page(STATIC, name)
-        assert {name, *page.stylesheets, *page.entries, *page.dependencies} <= set(files)
+        kept = {name, *page.stylesheets, *page.entries, *page.dependencies, *page.loaded_later}
+        assert kept <= set(files)
     assert not any(path.startswith("api/") for path in files)
+
+
+def test_a_module_fetched_only_when_needed_is_kept_for_offline_use_but_not_preloaded(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "js").mkdir()
+    (tmp_path / "page.html").write_text('<script type="module" src="js/a.js"></script>')
+    (tmp_path / "js" / "a.js").write_text(
+        'import("./b.js").then((b) => b.go());\n// import("./commented.js")\n'
+    )
+    (tmp_path / "js" / "b.js").write_text('import { q } from "./c.js";\nexport function go() {}\n')
+    (tmp_path / "js" / "c.js").write_text("export const q = 1;\n")
+
+    page = assets.read_page(tmp_path, "page.html")
+
+    assert page.dependencies == ()
+    assert page.loaded_later == ("js/b.js", "js/c.js")
+    # The real check-in page: its working part is fetched only for a signed-in member.
+    assert "js/checkin-page.js" in assets.offline_files(STATIC)
 
 
 def test_the_worker_version_changes_whenever_any_static_file_does(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from gridpoints.audit.tables import AuditEntry
 from gridpoints.events.tables import VerifiedEvent
 from gridpoints.wishes.tables import Wish
 from tests.conftest import bearer
@@ -93,3 +94,42 @@ async def test_members_of_another_grid_neither_see_nor_claim(client, world):
         WISHES, params={"status": "open"}, headers=bearer(client, world.member_a)
     )
     assert [w["id"] for w in mine.json()["items"]] == [wish["id"]]
+
+
+async def test_a_claim_sent_again_by_its_holder_answers_200_and_changes_nothing(client, world):
+    wish = await _post(client, world)
+    member = bearer(client, world.member_a)
+    first = await client.post(f"{WISHES}/{wish['id']}/claim", headers=member)
+    assert first.status_code == 200, first.text
+    # The answer was lost on a weak signal; the phone sends the claim again.
+    again = await client.post(f"{WISHES}/{wish['id']}/claim", headers=member)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    claims = await AuditEntry.count().where(AuditEntry.action == "wish.claim")
+    assert claims == 1
+    other = await client.post(
+        f"{WISHES}/{wish['id']}/claim", headers=bearer(client, world.viewer_a)
+    )
+    assert other.status_code == 409 and "已认领" in other.json()["detail"]
+
+
+async def test_two_copies_of_one_members_claim_sent_together_both_answer_200(client, world):
+    wish = await _post(client, world)
+    member = bearer(client, world.member_a)
+    answers = await asyncio.gather(
+        client.post(f"{WISHES}/{wish['id']}/claim", headers=member),
+        client.post(f"{WISHES}/{wish['id']}/claim", headers=member),
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert await AuditEntry.count().where(AuditEntry.action == "wish.claim") == 1
+
+
+async def test_a_claim_after_fulfilment_is_still_refused(client, world):
+    wish = await _post(client, world)
+    member = bearer(client, world.member_a)
+    await client.post(f"{WISHES}/{wish['id']}/claim", headers=member)
+    await client.post(
+        f"{WISHES}/{wish['id']}/fulfil", json={"evidence": "已送到老人家中"}, headers=member
+    )
+    late = await client.post(f"{WISHES}/{wish['id']}/claim", headers=member)
+    assert late.status_code == 409 and late.json()["code"] == "state_fulfilled"

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from gridpoints.geo import Datum
 from gridpoints.schemas import PLAIN, VISIBLE, AwareDatetime, Id, both_or_neither
 
 Title = Annotated[str, VISIBLE, msgspec.Meta(min_length=1, max_length=100)]
@@ -26,6 +27,8 @@ class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime
     lat: Latitude
     lng: Longitude
+    # The map the place was picked on; it is stored converted to WGS-84.
+    datum: Datum = Datum.WGS84
     radius_m: RadiusM = 200
     capacity: Capacity | None = None
     description: Description = ""
@@ -38,6 +41,8 @@ class ActivityPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     ends_at: AwareDatetime | msgspec.UnsetType = msgspec.UNSET
     lat: Latitude | msgspec.UnsetType = msgspec.UNSET
     lng: Longitude | msgspec.UnsetType = msgspec.UNSET
+    # The datum of the new `lat`/`lng` (WGS-84 when not given).
+    datum: Datum | msgspec.UnsetType = msgspec.UNSET
     radius_m: RadiusM | msgspec.UnsetType = msgspec.UNSET
     capacity: Capacity | msgspec.UnsetType | None = msgspec.UNSET
     description: Description | msgspec.UnsetType = msgspec.UNSET
@@ -45,6 +50,8 @@ class ActivityPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     def __post_init__(self) -> None:
         # An activity is moved by giving its new place whole.
         both_or_neither(self, "lat", "lng", absent=msgspec.UNSET)
+        if self.datum is not msgspec.UNSET and self.lat is msgspec.UNSET:
+            raise ValueError("field `datum`: 坐标系须与经纬度一同给出")
 
 
 class ActivityOut(msgspec.Struct):
@@ -57,8 +64,10 @@ class ActivityOut(msgspec.Struct):
     description: str
     starts_at: datetime
     ends_at: datetime
+    # Always WGS-84 (`datum` says so): a map in GCJ-02 or BD-09 converts for display.
     lat: float
     lng: float
+    datum: Datum
     radius_m: int
     capacity: int | None
     status: str

@@ -19,6 +19,7 @@ from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db.transactions import writing
 from gridpoints.errors import FieldProblem, Invalid, NotFound
+from gridpoints.geo import Datum, to_wgs84
 from gridpoints.members.tables import Member
 from gridpoints.org.queries import within
 from gridpoints.org.services import find_unit
@@ -100,6 +101,7 @@ def present(actor: Principal, row: dict[str, Any]) -> ActivityOut:
         ends_at=row["ends_at"],
         lat=row["lat"],
         lng=row["lng"],
+        datum=Datum.WGS84,
         radius_m=row["radius_m"],
         capacity=row["capacity"],
         status=row["status"],
@@ -124,9 +126,21 @@ def _audited(values: dict[str, Any]) -> dict[str, Any]:
     return {k: values[k] for k in _AUDITED if k in values}
 
 
+def _place_in_wgs84(values: dict[str, Any]) -> dict[str, Any]:
+    """Turns the place in `values` (lat, lng and their datum) into WGS-84, in place; returns
+    what was given when it had to be converted, for the audit log."""
+    datum = Datum(values.pop("datum", Datum.WGS84))
+    if "lat" not in values or datum is Datum.WGS84:
+        return {}
+    given = {"datum": datum.value, "lat": values["lat"], "lng": values["lng"]}
+    values["lat"], values["lng"] = to_wgs84(values["lat"], values["lng"], datum)
+    return {"given": given}
+
+
 async def create_activity(actor: Principal, data: ActivityIn, settings: Settings) -> ActivityOut:
     values = msgspec.structs.asdict(data)
     values["title"] = values["title"].strip()
+    given = _place_in_wgs84(values)
     _check(values, settings)
     now = utcnow()
     async with writing():
@@ -144,7 +158,13 @@ async def create_activity(actor: Principal, data: ActivityIn, settings: Settings
         activity_id = inserted[0]["id"]
         await record(
             actor,
-            Change("activity.create", "activity", activity_id, unit["id"], after=_audited(row)),
+            Change(
+                "activity.create",
+                "activity",
+                activity_id,
+                unit["id"],
+                after={**_audited(row), **given},
+            ),
         )
     created = await activity_row(activity_id)
     assert created is not None
@@ -157,6 +177,7 @@ async def update_activity(
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not msgspec.UNSET}
     if not changes:
         raise Invalid(FieldProblem("body", "没有要修改的字段"))
+    given = _place_in_wgs84(changes)
     async with writing():
         row = await find_activity(actor, activity_id, Capability.MANAGE_ACTIVITIES)
         merged = {**row, **changes}
@@ -170,7 +191,7 @@ async def update_activity(
                 activity_id,
                 row["org_unit"],
                 before=_audited({k: row[k] for k in changes}),
-                after=_audited(changes),
+                after={**_audited(changes), **given},
             ),
         )
     updated = await activity_row(activity_id)

@@ -18,7 +18,6 @@ length, and a password whose beginning is hard to guess is not weakened by what 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -27,6 +26,7 @@ from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from gridpoints.errors import Invalid
+from gridpoints.phones import phone_digits as phone_digits_of
 
 _hasher = PasswordHasher()
 
@@ -47,7 +47,7 @@ def check_new_password(
     label = _LABELS.get(field, "密码")
     if len(password) < MIN_LENGTH:
         raise Invalid.field(field, f"{label}至少需要 {MIN_LENGTH} 个字符")
-    phone_digits = _phone_digits(phone)
+    phone_digits = phone_digits_of(phone)
     if phone_digits and _holds_run_of(password, phone_digits):
         raise Invalid.field(
             field, f"{label}不能是手机号，也不能包含手机号中连续 {_PHONE_RUN} 位数字"
@@ -68,15 +68,6 @@ def check_new_password(
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
     return frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
-
-
-def _phone_digits(phone: str | None) -> str:
-    """The phone's own digits: without spaces, dashes and a `+86`/`0086` country code."""
-    digits = re.sub(r"\D", "", phone or "")
-    for country_code in ("0086", "86"):
-        if digits.startswith(country_code) and len(digits) == len(country_code) + 11:
-            return digits[len(country_code) :]
-    return digits
 
 
 def _holds_run_of(password: str, phone_digits: str) -> bool:

@@ -16,6 +16,9 @@ it guess faster than a spread-out attack.
 Counters live in Redis when the deployment has one (shared by every API process, each key
 under `settings.redis_prefix`, so deployments sharing a Redis do not meet) and in process
 memory otherwise.
+
+`AddressLimiter` counts every request of one kind from a client address (the scan receipts,
+which need no sign-in), in the same storage.
 """
 
 from __future__ import annotations
@@ -30,6 +33,16 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from gridpoints.settings import Settings
 
 _NAMESPACE = "login"
+
+
+def _storage(settings: Settings, namespace: str) -> Storage:
+    if settings.redis_url:
+        return RedisStorage(
+            "async+" + settings.redis_url,
+            implementation="redispy",
+            key_prefix=f"{settings.redis_prefix}:{namespace}",
+        )
+    return MemoryStorage()
 
 
 class LoginLimiter:
@@ -49,17 +62,8 @@ class LoginLimiter:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginLimiter:
-        storage: Storage
-        if settings.redis_url:
-            storage = RedisStorage(
-                "async+" + settings.redis_url,
-                implementation="redispy",
-                key_prefix=f"{settings.redis_prefix}:{_NAMESPACE}",
-            )
-        else:
-            storage = MemoryStorage()
         return cls(
-            storage,
+            _storage(settings, _NAMESPACE),
             per_phone=parse(settings.login_limit_per_phone),
             per_address=parse(settings.login_limit_per_address),
             per_phone_address=parse(settings.login_limit_per_phone_address),
@@ -97,3 +101,23 @@ class LoginLimiter:
     async def reset(self) -> None:
         """Forget every count (of this deployment only, on Redis)."""
         await self._limiter.storage.reset()
+
+
+class AddressLimiter:
+    """At most `limit` requests of one kind from one client address; every request counts."""
+
+    def __init__(self, storage: Storage, limit: RateLimitItem) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._limit = limit
+
+    @classmethod
+    def from_settings(cls, settings: Settings, namespace: str, limit: str) -> AddressLimiter:
+        return cls(_storage(settings, namespace), parse(limit))
+
+    async def take(self, address: str) -> int:
+        """0 when this request may go ahead (and it is counted); otherwise how long the
+        caller must wait."""
+        if await self._limiter.hit(self._limit, "address", address):
+            return 0
+        stats = await self._limiter.get_window_stats(self._limit, "address", address)
+        return max(math.ceil(stats.reset_time - time.time()), 1)

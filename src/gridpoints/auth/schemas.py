@@ -6,7 +6,9 @@ from typing import Annotated
 
 import msgspec
 
+from gridpoints.schemas import PhoneText
+
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
-    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=30, examples=["13800138000"])]
+    phone: PhoneText
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from gridpoints.auth.passwords import verify_password
 from gridpoints.auth.ratelimit import LoginLimiter
 from gridpoints.errors import DomainError
-from gridpoints.phones import BadPhone, normalise_phone
+from gridpoints.phones import MAX_PHONE_TEXT, BadPhone, normalise_phone
 
 # phone -> (account id, password hash) of the active account with that phone, or None.
 AccountFinder = Callable[[str], Awaitable[tuple[int, str | None] | None]]
@@ -46,7 +46,8 @@ async def authenticate(
     try:
         phone = normalise_phone(phone)
     except BadPhone:
-        phone = phone.strip()
+        # Not a number anyone has: refused below like a wrong password, limited all the same.
+        phone = phone.strip()[:MAX_PHONE_TEXT]
     wait = await limiter.seconds_until_allowed(phone, address)
     if wait:
         raise TooManyAttempts(wait)

@@ -1,4 +1,5 @@
-"""Routes of check-ins: scan, offline backlog, proxy, check-out, and the leader's review."""
+"""Routes of check-ins: scan receipt, scan, offline backlog, proxy, open check-ins,
+check-out, and the leader's review."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from gridpoints.auth.dependencies import Actor
+from gridpoints.auth.dependencies import Actor, ReceiptLimiter
 from gridpoints.auth.principal import Caller
 from gridpoints.checkins import services
 from gridpoints.checkins.schemas import (
@@ -20,14 +21,16 @@ from gridpoints.checkins.schemas import (
     CheckInOut,
     CheckoutIn,
     ProxyCheckInIn,
+    ReceiptIn,
+    ReceiptOut,
     ReviewIn,
 )
 from gridpoints.clock import utcnow
 from gridpoints.schemas import Page
-from gridpoints.web.dependencies import AppSettings
+from gridpoints.web.dependencies import AppSettings, ClientAddress
 from gridpoints.web.openapi import problems, replayed
 from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
-from gridpoints.web.route_options import LOADS_OWN_PRINCIPAL
+from gridpoints.web.route_options import EXCLUDE_FROM_AUTH, LOADS_OWN_PRINCIPAL
 
 ReviewQuery = Annotated[
     Literal["accepted", "pending", "rejected"] | None, QueryParameter(required=False)
@@ -43,11 +46,35 @@ class CheckInController(Controller):
     tags = ["check-ins"]
 
     @post(
+        "/receipts",
+        operation_id="scanReceipt",
+        summary="A signed receipt that a code was live when scanned (no sign-in needed)",
+        description="Taken by the check-in page the moment a code's link opens, before its "
+        "member signs in; a check-in that carries it counts at `scanned_at`. 400 "
+        "`token_expired` when the code is not live now; 429 past the per-address limit.",
+        opt={EXCLUDE_FROM_AUTH: True},
+        security=[{}],
+        status_code=HTTP_201_CREATED,
+        responses=problems(400, 409, 429),
+    )
+    async def scan_receipt(
+        self,
+        data: JSONBody[ReceiptIn],
+        settings: AppSettings,
+        client_address: ClientAddress,
+        receipt_limiter: ReceiptLimiter,
+    ) -> ReceiptOut:
+        await services.limit_receipts(receipt_limiter, client_address)
+        return await services.issue_receipt(data.activity_id, data.token, settings, utcnow())
+
+    @post(
         "",
         operation_id="checkIn",
         summary="Check in with a scanned code",
         description="201 with the new check-in; a replay of the same client_id answers 200 "
-        "with the stored one. Out-of-fence, out-of-window or late check-ins are kept, flagged.",
+        "with the stored one. Out-of-fence, out-of-window or late check-ins are kept, flagged. "
+        "`at` is moved by the phone's clock offset (arrival − `sent_at`); a `receipt` makes "
+        "the check-in count at the scan it witnessed.",
         status_code=HTTP_201_CREATED,
         responses={**problems(400, 403, 404, 409), **replayed(CheckInOut)},
         opt={LOADS_OWN_PRINCIPAL: True},
@@ -74,7 +101,7 @@ class CheckInController(Controller):
         data: JSONBody[CheckInBatch],
         settings: AppSettings,
     ) -> BatchOut:
-        return await services.check_in_batch(request.user, data.items, settings)
+        return await services.check_in_batch(request.user, data.items, data.sent_at, settings)
 
     @post(
         "/proxy",
@@ -99,12 +126,29 @@ class CheckInController(Controller):
         actor: Actor,
         activity_id: IdQuery = None,
         review: ReviewQuery = None,
+        member_id: IdQuery = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[CheckInOut]:
         return await services.list_checkins(
-            actor, activity_id=activity_id, review=review, limit=limit, offset=offset
+            actor,
+            activity_id=activity_id,
+            review=review,
+            member_id=member_id,
+            limit=limit,
+            offset=offset,
         )
+
+    @get(
+        "/open",
+        operation_id="listOpenCheckIns",
+        summary="The caller's own check-ins not yet checked out",
+        responses=problems(400),
+    )
+    async def list_open_checkins(
+        self, actor: Actor, activity_id: IdQuery = None
+    ) -> list[CheckInOut]:
+        return await services.open_checkins(actor, activity_id)
 
     @get(
         "/{checkin_id:int}",
@@ -125,7 +169,7 @@ class CheckInController(Controller):
     async def check_out(
         self, actor: Actor, checkin_id: IdPath, data: JSONBody[CheckoutIn]
     ) -> CheckInOut:
-        return await services.check_out(actor, checkin_id, data.at, utcnow())
+        return await services.check_out(actor, checkin_id, data.at, utcnow(), sent_at=data.sent_at)
 
     @post(
         "/{checkin_id:int}/review",

@@ -16,19 +16,23 @@ EARTH_RADIUS_M = 6_371_000.0
 class Flag(StrEnum):
     OUTSIDE_FENCE = "outside_fence"
     NO_LOCATION = "no_location"
+    IMPRECISE_LOCATION = "imprecise_location"
     OUTSIDE_WINDOW = "outside_window"
     LATE_TOKEN = "late_token"
     IMPOSSIBLE_SPEED = "impossible_speed"
     NO_CHECKOUT = "no_checkout"
+    PROXY_AFTER_END = "proxy_after_end"
 
 
 FLAG_LABELS = {
     Flag.OUTSIDE_FENCE: "不在活动地点范围内",
     Flag.NO_LOCATION: "没有定位信息",
+    Flag.IMPRECISE_LOCATION: "定位精度不足",
     Flag.OUTSIDE_WINDOW: "不在活动时间内",
     Flag.LATE_TOKEN: "离线排队后补发，签到码已过期",
     Flag.IMPOSSIBLE_SPEED: "与上一次签到的距离和时间不符",
     Flag.NO_CHECKOUT: "未签退，由系统关闭",
+    Flag.PROXY_AFTER_END: "活动结束后代签到",
 }
 
 
@@ -41,7 +45,8 @@ class Place:
 
 @dataclass(frozen=True)
 class Fix:
-    """A phone's reported position."""
+    """A phone's reported position (WGS-84) and how far off it may be, in metres (0 when the
+    phone did not say)."""
 
     lat: float
     lng: float
@@ -66,12 +71,23 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
-def place_flags(place: Place, fix: Fix | None) -> list[Flag]:
-    """Outside when even the nearest point the accuracy allows is beyond the radius."""
+def place_flags(place: Place, fix: Fix | None, max_accuracy_m: float) -> list[Flag]:
+    """Where the phone says it was, against the activity's place.
+
+    A fix whose accuracy is worse than `max_accuracy_m` is imprecise (a cell-tower guess says
+    nothing about the venue). The fix is outside when even the nearest point its accuracy
+    allows is beyond the radius, the accuracy counting for at most `max_accuracy_m`: so a
+    declared accuracy widens the fence by no more than that, however large it is. A coarse fix
+    within the bound whose circle reaches into the fence is not flagged (a 150 m fix reported
+    100 m outside a 100 m fence may well be inside it).
+    """
     if fix is None or fix.lat is None or fix.lng is None:
         return [Flag.NO_LOCATION]
+    found = [Flag.IMPRECISE_LOCATION] if fix.accuracy_m > max_accuracy_m else []
     distance = distance_m(place.lat, place.lng, fix.lat, fix.lng)
-    return [Flag.OUTSIDE_FENCE] if distance - fix.accuracy_m > place.radius_m else []
+    if distance > place.radius_m + min(fix.accuracy_m, max_accuracy_m):
+        found.append(Flag.OUTSIDE_FENCE)
+    return found
 
 
 def window_flags(

@@ -10,11 +10,13 @@ import msgspec
 
 from gridpoints.activities.schemas import Latitude, Longitude
 from gridpoints.errors import DomainError
+from gridpoints.geo import Datum
 from gridpoints.schemas import PLAIN, AwareDatetime, Id, both_or_neither
 
 Token = Annotated[str, PLAIN, msgspec.Meta(min_length=1, max_length=200)]
 AccuracyM = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
 Reason = Annotated[str, PLAIN, msgspec.Meta(min_length=2, max_length=500)]
+Receipt = Annotated[str, PLAIN, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,8 +26,15 @@ class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
     lat: Latitude | None = None
     lng: Longitude | None = None
     accuracy_m: AccuracyM | None = None
+    datum: Datum = Datum.WGS84
     # When the phone scanned; a queued check-in is sent later with its own time.
     at: AwareDatetime | None = None
+    # The phone's clock as the request left it: `at` is moved by the measured offset
+    # (arrival − sent_at), so a phone's wrong clock neither adds nor takes away time.
+    sent_at: AwareDatetime | None = None
+    # A scan receipt (`POST /checkins/receipts`) for this activity and token: the check-in
+    # counts at the receipt's scan time, and the token is judged live at that moment.
+    receipt: Receipt | None = None
 
     def __post_init__(self) -> None:
         # Half a position is no position; stored, it would poison the member's later check-ins.
@@ -34,6 +43,8 @@ class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class CheckInBatch(msgspec.Struct, forbid_unknown_fields=True):
     items: Annotated[list[CheckInIn], msgspec.Meta(min_length=1, max_length=200)]
+    # The phone's clock as the batch left it; it applies to every item.
+    sent_at: AwareDatetime | None = None
 
 
 class ProxyCheckInIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,6 +56,19 @@ class ProxyCheckInIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True):
     at: AwareDatetime | None = None
+    # The phone's clock as the request left it (see `CheckInIn.sent_at`).
+    sent_at: AwareDatetime | None = None
+
+
+class ReceiptIn(msgspec.Struct, forbid_unknown_fields=True):
+    activity_id: Id
+    token: Token
+
+
+class ReceiptOut(msgspec.Struct):
+    activity_id: int
+    receipt: str
+    scanned_at: datetime
 
 
 class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,6 +81,8 @@ class CheckInOut(msgspec.Struct):
     client_id: UUID
     activity_id: int
     activity_title: str
+    activity_starts_at: datetime
+    activity_ends_at: datetime
     member_id: int
     member_name: str
     method: str

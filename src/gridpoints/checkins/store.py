@@ -7,6 +7,11 @@ audit rows by one statement per batch (ids taken ahead, so the rows are chained 
 here first), and the audit chain's lock is held only while the server runs it. A batch with a
 replay in it, or one that finds the chain's head moved, goes the careful way: one transaction,
 the check-ins first, then their audit rows under the lock to the commit.
+
+An activity with a capacity takes its check-ins one at a time instead (`_insert_limited`):
+the count of members in and the insert run in one transaction, behind a lock of that
+activity (PostgreSQL: an advisory lock; SQLite: the write lock every write transaction
+takes), so a crowd scanning at once never fills it past its capacity.
 """
 
 from __future__ import annotations
@@ -170,6 +175,19 @@ async def has_room(activity_id: int, member_id: int, capacity: int) -> bool:
     return row["mine"] > 0 or row["joined"] < capacity
 
 
+class NoRoom(Exception):
+    """The activity has as many members as its capacity."""
+
+
+_CODE = "SELECT code_secret, status FROM activity WHERE id = {}"
+
+
+async def activity_code(activity_id: int) -> dict[str, Any] | None:
+    """The activity's `code_secret` and `status`, or None when there is no such activity."""
+    row = await sql.fetch_one(_CODE, activity_id)
+    return dict(row) if row is not None else None
+
+
 # Column types of the check-in, for the arrays a batch arrives in.
 _TYPES = {
     "client_id": "uuid",
@@ -307,11 +325,38 @@ async def _insert_one(row: _Row) -> int | None:
     return checkin_id
 
 
-async def insert_once(actor: Principal, values: dict[str, Any], change: Change) -> int | None:
+# pg_advisory_xact_lock(key1, key2) keys: one activity's capacity-limited check-ins ("ck").
+_ACTIVITY_LOCKS = 0x636B
+_LOCK_ACTIVITY = "SELECT pg_advisory_xact_lock({}, {})"
+
+
+async def _insert_limited(row: _Row, activity_id: int, member_id: int, capacity: int) -> int | None:
+    """`_insert_one` for an activity with a capacity: the room is counted and the row
+    inserted in one transaction that holds the activity's lock (`NoRoom` when full)."""
+    async with writing():
+        if is_postgres():
+            await sql.fetch(_LOCK_ACTIVITY, _ACTIVITY_LOCKS, activity_id)
+        if not await has_room(activity_id, member_id, capacity):
+            raise NoRoom()
+        made = await sql.fetch(_INSERT, *row.args)
+        if not made:
+            return None
+        checkin_id = made[0]["id"]
+        await append([msgspec.structs.replace(row.audit, object_id=checkin_id)])
+    return checkin_id
+
+
+async def insert_once(
+    actor: Principal, values: dict[str, Any], change: Change, *, capacity: int | None = None
+) -> int | None:
     """Store the check-in and its audit row (`change`, whose object is the new row); the new
-    id, or None when a unique constraint already holds such a check-in. On PostgreSQL,
-    check-ins arriving together are written together (`db.batching`)."""
+    id, or None when a unique constraint already holds such a check-in; `NoRoom` when the
+    activity already has `capacity` members and this one is not among them. On PostgreSQL,
+    check-ins arriving together are written together (`db.batching`), but for activities
+    with a capacity."""
     row = _Row([values.get(column) for column in COLUMNS], prepare(actor, change))
+    if capacity is not None:
+        return await _insert_limited(row, values["activity"], values["member"], capacity)
     if is_postgres():
         writers = batching.for_loop("checkin-insert", lambda: Batcher(_insert_many, _insert_one))
         return await writers.submit(row)

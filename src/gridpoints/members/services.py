@@ -15,7 +15,6 @@ from gridpoints.auth.permissions import Capability, may_appoint
 from gridpoints.auth.principal import Principal, RoleGrant
 from gridpoints.auth.sessions import AccountKind, EndReason, end_sessions
 from gridpoints.clock import local_today, utcnow
-from gridpoints.db.engine import is_postgres
 from gridpoints.db.errors import unique_or
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
@@ -36,6 +35,7 @@ from gridpoints.members.schemas import (
     RoleGrantIn,
     RoleOut,
 )
+from gridpoints.members.search import member_search
 from gridpoints.members.tables import Member, RoleAssignment
 from gridpoints.members.vocab import Category, MemberStatus
 from gridpoints.org.queries import within
@@ -91,7 +91,7 @@ async def list_members(
     if category is not None:
         condition &= Member.category == category.value
     if q and q.strip():
-        condition &= _search(actor, q.strip())
+        condition &= member_search(actor, q.strip())
     rows = (
         await Member.select(*MEMBER_COLUMNS)
         .where(condition)
@@ -101,17 +101,6 @@ async def list_members(
     )
     total = await Member.count().where(condition)
     return Page(items=[present(actor, r) for r in rows], total=total, limit=limit, offset=offset)
-
-
-def _search(actor: Principal, q: str):
-    """By name; by phone digits only among members whose numbers the caller may see."""
-    # SQLite's LIKE already ignores ASCII case; ILIKE is PostgreSQL's spelling of it.
-    pattern = f"%{q}%"
-    by_name = Member.name.ilike(pattern) if is_postgres() else Member.name.like(pattern)
-    if not q.isdigit():
-        return by_name
-    managed = within(Member.org_unit._.path, actor.scopes(Capability.MANAGE_MEMBERS))
-    return by_name | (Member.phone.like(f"%{q}%") & managed)
 
 
 async def get_member(actor: Principal, member_id: int) -> MemberDetail:

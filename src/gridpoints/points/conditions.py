@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from gridpoints.clock import zone
+from gridpoints.db import sql
 from gridpoints.db.sql import Fragment, listed
 from gridpoints.points.rules import Rule, RuleSet
 from gridpoints.unit_paths import ROOT_SCOPE, covers, subtree_bounds
@@ -126,3 +127,16 @@ def events_of(
     if rule.min_hours:
         where.add(" AND e.minutes >= {}", math.ceil(rule.min_hours * 60))
     return where
+
+
+_SCOPES = "SELECT code, path FROM org_unit WHERE code IN ({})"
+
+
+async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:
+    """Org unit code -> path, for the scopes the rule sets name."""
+    codes = sorted({s.spec.scope for s in rulesets if s.spec.scope})
+    if not codes:
+        return {}
+    statement = Fragment(_SCOPES, [listed(codes)])
+    rows = await sql.fetch(statement.text, *statement.args)
+    return {row["code"]: row["path"] for row in rows}

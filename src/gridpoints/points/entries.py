@@ -7,6 +7,10 @@ year are running sums over the batch, in event order, on top of what the ledger 
 holds for the member and rule: the capped prefix of gains is the smaller of the running sum
 and the cap, so an entry's share is the step it adds.
 
+An event of a quarter locked for its member (a final quarterly review rests on it, see
+`points.locks`) is scored in the open quarter instead (`Moved`): its caps count there, and its
+entries' labels begin with 补记 and the day it happened.
+
 Statements are put together here from constants and a rule's validated numbers; every value
 from outside (codes, labels, dates, ids) is a bound parameter.
 """
@@ -14,10 +18,15 @@ from outside (codes, labels, dates, ids) is a bound parameter.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gridpoints.clock import zone
 from gridpoints.db.sql import Fragment
 from gridpoints.periods import Quarter
 from gridpoints.points.amounts import amount_sql
 from gridpoints.points.conditions import events_of
+from gridpoints.points.locks import lock_holds
 from gridpoints.points.rules import CAPPED, Rule, RuleSet
 
 # Per cap: the window's name suffix, the span it counts over as read from the rule's rows
@@ -26,6 +35,44 @@ _CAPS = (
     ("cap_per_quarter", "_q", "c.period", "period", False),
     ("cap_per_year", "_y", "substr(c.period, 1, 4)", "substr(period, 1, 4)", True),
 )
+
+
+@dataclass(frozen=True)
+class Moved:
+    """Scoring in a batch that holds events of locked quarters: an event whose quarter is
+    locked for its member's home unit counts in `open`, the quarter scoring happens in.
+    `locked`: the batch's quarters locked for some unit (only their days need a label)."""
+
+    open: Quarter
+    locked: tuple[Quarter, ...]
+    tz: str
+
+    @property
+    def open_start(self) -> datetime:
+        return self.open.bounds(self.tz)[0]
+
+    def late_label(self, column: str) -> Fragment:
+        """`补记（<the day>，原季度已定稿）：`, the day of the instant in `column` (from the
+        code) on the community's clock, for instants in the locked quarters."""
+        case = Fragment("(CASE")
+        for quarter in sorted(self.locked):
+            start, end = quarter.bounds(self.tz)
+            day = start.astimezone(zone(self.tz)).date()
+            while True:
+                day_end = datetime.combine(day + timedelta(days=1), start.timetz())
+                if day_end > end:
+                    break
+                case.add(
+                    f" WHEN {column} < {{}} THEN CAST({{}} AS TEXT)",
+                    day_end,
+                    f"{LATE}（{day:%Y-%m-%d}，原季度已定稿）：",
+                )
+                day += timedelta(days=1)
+        return case.add(" ELSE CAST({} AS TEXT) END)", f"{LATE}：")
+
+
+# What begins the label of an entry scored outside its own, locked quarter.
+LATE = "补记"
 
 
 def _least(a: str, b: str) -> str:
@@ -41,10 +88,13 @@ def period_sql(first: Quarter, last: Quarter, tz_name: str, column: str) -> Frag
     return case.add(" END)")
 
 
-def batch_cte(batch: Fragment, period: Fragment, rules: list[Rule], scoped: bool) -> Fragment:
+def batch_cte(
+    batch: Fragment, period: Fragment, rules: list[Rule], scoped: bool, home: bool = False
+) -> Fragment:
     """`batch AS MATERIALIZED (...)`: the batch's events with what the rules read, read once
-    for all the rules (the member's category and the unit's path only when a rule asks)."""
-    by_member = any(rule.member_categories for rule in rules)
+    for all the rules (the member's category and the unit's path only when a rule asks;
+    with `home`, `period` may read the path of the member's home unit, `ho.path`)."""
+    by_member = any(rule.member_categories for rule in rules) or home
     cte = Fragment("batch AS MATERIALIZED (SELECT e.id, e.kind, e.action, e.member, e.category,")
     cte.add(" e.occurred_at, e.minutes, ")
     cte.add("m.category AS member_category, " if by_member else "")
@@ -52,6 +102,7 @@ def batch_cte(batch: Fragment, period: Fragment, rules: list[Rule], scoped: bool
     cte.add("{} AS period FROM verified_event e", period)
     cte.add(" JOIN member m ON m.id = e.member" if by_member else "")
     cte.add(" JOIN org_unit o ON o.id = e.org_unit" if scoped else "")
+    cte.add(" JOIN org_unit ho ON ho.id = m.org_unit" if home else "")
     return cte.add(" WHERE {})", batch)
 
 
@@ -63,6 +114,7 @@ def scored_entries(
     span: tuple[Quarter, Quarter],
     afresh: bool = False,
     key_prefix: str = "score:",
+    moved: Moved | None = None,
 ) -> tuple[Fragment, Fragment]:
     """The rule's CTEs (named after `name`) over `batch`, whose events lie in the quarters
     `span` (first, last), and the SELECT of its entries: key, member, period, amount, label,
@@ -70,7 +122,8 @@ def scored_entries(
 
     Caps count on top of what the ledger holds for the member and rule in those quarters
     (and the earlier ones of their year, for a cap per year); `afresh`, the batch is a whole
-    quarter scored anew and only the earlier quarters of its year count."""
+    quarter scored anew and only the earlier quarters of its year count. With `moved`, an
+    entry counted in the open quarter for an event before it is labelled late (补记)."""
     first, last = span
     amount = amount_sql(rule, "e.minutes")
     ctes = Fragment(f"{name}_raw AS (SELECT e.id, e.member, e.category, e.occurred_at,")
@@ -120,15 +173,24 @@ def scored_entries(
         keep = "id, member, category, occurred_at, period, points"
         ctes.add(f", {window} AS (SELECT {keep}, {capped} AS {window}_points FROM {window}_run)")
         current, column = window, f"{window}_points"
+    late = Fragment()
+    if moved is not None:
+        late.add(
+            "CASE WHEN period = {} AND occurred_at < {} THEN {} ELSE '' END || ",
+            moved.open.label,
+            moved.open_start,
+            moved.late_label("occurred_at"),
+        )
     select = Fragment(
         "SELECT CAST({} AS TEXT) || CAST(id AS TEXT) || CAST({} AS TEXT) AS key,"
-        f" member, period, {column} AS amount,"
+        f" member, period, {column} AS amount, {{}}"
         f" CASE WHEN {column} <> points THEN CAST({{}} AS TEXT) ELSE CAST({{}} AS TEXT) END"
         " AS label, id AS event, category, occurred_at, CAST({} AS TEXT) AS rule_set,"
         f" CAST({{}} AS TEXT) AS rule_set_version, CAST({{}} AS TEXT) AS rule FROM {current}",
         [
             key_prefix,
             f":{ruleset.version}:{rule.id}",
+            late,
             rule.label + CAPPED,
             rule.label,
             ruleset.id,
@@ -147,15 +209,25 @@ def every_rule(
     tz: str,
     afresh: bool = False,
     key_prefix: str = "score:",
+    moved: Moved | None = None,
 ) -> tuple[Fragment, Fragment] | None:
     """Every event rule of every set over the events `batch` picks (alias `e`), which lie in
     the quarters `span` (first, last): the CTEs (`WITH batch ..., ...`: the batch read once)
     and a UNION ALL of each rule's entries (see `scored_entries` for the columns and
-    `afresh`); None when no rule can apply."""
+    `afresh`); None when no rule can apply. With `moved`, an event of a quarter locked for
+    its member counts in the open quarter (see `Moved`)."""
     event_rules = [r for s in rulesets for r in s.spec.rules if r.event != "period_end"]
     scoped = any(s.spec.scope for s in rulesets)
+    if moved is not None:
+        span = (span[0], max(span[1], moved.open))
     period = period_sql(span[0], span[1], tz, "e.occurred_at")
-    ctes = Fragment("WITH {}", [batch_cte(batch, period, event_rules, scoped)])
+    if moved is not None:
+        period = Fragment(
+            "(CASE WHEN {} THEN CAST({} AS TEXT) ELSE {} END)",
+            [lock_holds(period, "ho.path"), moved.open.label, period],
+        )
+    home = moved is not None
+    ctes = Fragment("WITH {}", [batch_cte(batch, period, event_rules, scoped, home)])
     union = Fragment()
     for set_index, ruleset in enumerate(rulesets):
         for rule_index, rule in enumerate(ruleset.spec.rules):
@@ -165,7 +237,9 @@ def every_rule(
             if where is None:
                 continue
             name = f"r{set_index}_{rule_index}"
-            rule_ctes, select = scored_entries(name, ruleset, rule, where, span, afresh, key_prefix)
+            rule_ctes, select = scored_entries(
+                name, ruleset, rule, where, span, afresh, key_prefix, moved
+            )
             ctes.add(", {}", rule_ctes)
             union.add(" UNION ALL {}" if union.text else "{}", select)
     if not union.text:

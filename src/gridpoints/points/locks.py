@@ -2,7 +2,9 @@
 on are never rescored in that unit's subtree, whatever the rules say later.
 
 The review workflow locks (`lock_period`); rescoring asks (`lock_over`) before it starts and
-again inside its transaction.
+again inside its transaction. Scoring asks per member (`lock_holds`, a SQL condition): an event
+of a quarter locked for the member's home unit is scored in the open quarter instead, and a
+closed quarter's period-end rules are applied again only where it is not locked.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from gridpoints.audit.services import Change, record
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
+from gridpoints.db.sql import Fragment
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict
 from gridpoints.periods import Quarter
-from gridpoints.points.scoring import scoring_turn
+from gridpoints.points.turns import scoring_turn
 from gridpoints.unit_paths import covers
 
 _INSERT = """
@@ -31,6 +34,20 @@ FROM points_period_lock l JOIN org_unit o ON o.id = l.org_unit
 WHERE l.period = {}
 ORDER BY l.id
 """
+
+
+# A lock on the quarter for a unit at or above the member's home unit.
+_HOLDS = """EXISTS (
+    SELECT 1 FROM points_period_lock l JOIN org_unit lo ON lo.id = l.org_unit
+    WHERE l.period = {} AND substr({}, 1, length(lo.path)) = lo.path
+)"""
+
+
+def lock_holds(period: Fragment | str, member_path: str) -> Fragment:
+    """SQL condition: the quarter whose label is `period` (a value, or an expression given as
+    a Fragment) is locked for the member whose home unit's path is the column `member_path`
+    (from the code, not a value)."""
+    return Fragment(_HOLDS, [period, Fragment(member_path)])
 
 
 class PeriodLocked(Conflict):

@@ -1,7 +1,8 @@
 """Closing a quarter: the period-end rules (an in-service member who served this quarter gains,
 one who did not loses), applied once per member, quarter and rule.
 
-Each rule is one INSERT ... SELECT over the members it covers; the entry's key names the
+The quarter is recorded as closed (`points_period_closed`) before any rule runs. Each rule
+is one INSERT ... SELECT over the members it covers; the entry's key names the
 member, the quarter, the set and the rule, so a second run, or another worker closing the
 same quarter at the same moment, writes nothing (the database refuses the duplicate).
 """
@@ -19,9 +20,9 @@ from gridpoints.db.transactions import writing
 from gridpoints.events.served import served
 from gridpoints.members.vocab import MemberStatus
 from gridpoints.periods import Quarter
-from gridpoints.points.conditions import MEMBER, covered
+from gridpoints.points.conditions import MEMBER, covered, scope_paths
 from gridpoints.points.rules import Rule, RuleSet
-from gridpoints.points.scoring import scope_paths, scoring_turn
+from gridpoints.points.turns import scoring_turn
 from gridpoints.settings import Settings
 
 _INSERT = """
@@ -33,6 +34,10 @@ FROM ({}) given
 WHERE 1 = 1
 ON CONFLICT DO NOTHING
 RETURNING amount
+"""
+_CLOSED = """
+INSERT INTO points_period_closed (period, closed_at) VALUES ({}, {})
+ON CONFLICT (period) DO NOTHING
 """
 _MEMBERS = (
     "SELECT m.id AS member FROM member m JOIN org_unit o ON o.id = m.org_unit WHERE m.status = {}{}"
@@ -51,7 +56,14 @@ class PeriodEndRule:
 
 async def close_quarter(rulesets: list[RuleSet], quarter: Quarter, settings: Settings) -> int:
     """Apply the period-end rules of the sets in force on the quarter's last day; returns how
-    many entries this call wrote."""
+    many entries this call wrote.
+
+    The quarter is recorded as closed first, in its own transaction: from then on a late
+    event of it has the rules applied again for its member (`points.late`), so a rule whose
+    turn comes after the event finds it already applied, and one before it is made good."""
+    async with writing():
+        await scoring_turn()
+        await sql.fetch(_CLOSED, quarter.label, utcnow())
     written = 0
     for applied in await period_end_rules(rulesets, quarter, settings):
         async with writing():

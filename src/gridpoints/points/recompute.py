@@ -18,11 +18,11 @@ from gridpoints.db.sql import Fragment
 from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.org.services import unit_row
 from gridpoints.periods import Quarter, parse_quarter
+from gridpoints.points.conditions import scope_paths
 from gridpoints.points.entries import every_rule
 from gridpoints.points.period_end import period_end_rules
 from gridpoints.points.rulefiles import RuleSetsInvalid, load_rulesets
 from gridpoints.points.rules import RuleSet
-from gridpoints.points.scoring import scope_paths
 from gridpoints.settings import Settings
 from gridpoints.unit_paths import subtree_bounds
 
@@ -43,9 +43,13 @@ AND NOT EXISTS (
     WHERE r.kind = e.kind AND r.source_id = e.source_id AND r.action = 'revoked' AND r.id > e.id
 )
 """
+# Entries without a rule (adjustments), and those of events of a locked quarter scored late
+# in this one (`points.late`), stand as they are.
 _HELD = """
 SELECT member, rule_set, rule, CAST(NULL AS TEXT) AS fresh_label, label AS held_label,
-       amount AS before, CASE WHEN rule_set IS NULL THEN amount ELSE 0 END AS after
+       amount AS before,
+       CASE WHEN rule_set IS NULL OR occurred_at < {} OR occurred_at >= {} THEN amount ELSE 0 END
+       AS after
 FROM points_entry WHERE period = {} AND member IN ({})
 """
 _COMPARED = """
@@ -151,5 +155,6 @@ async def comparison(
                 applied.members,
                 members,
             )
-    rows.add(" UNION ALL " if rows.text else "").add(_HELD, quarter.label, members)
+    start, _ = quarter.bounds(tz)
+    rows.add(" UNION ALL " if rows.text else "").add(_HELD, start, end, quarter.label, members)
     return statement.add(_COMPARED, rows)

@@ -30,13 +30,15 @@ from gridpoints.jobs.context import JobContext, JobFailed
 from gridpoints.jobs.dispatch import JobQueue, start_job
 from gridpoints.org.services import find_unit
 from gridpoints.periods import Quarter, started_quarter
+from gridpoints.points.conditions import scope_paths
 from gridpoints.points.entries import every_rule
 from gridpoints.points.locks import refuse_if_locked
 from gridpoints.points.period_end import period_end_rules, write_period_end
 from gridpoints.points.recompute import job_target, quarter_events, scope_members
 from gridpoints.points.rules import RuleSet
 from gridpoints.points.schemas import RescoreIn, RescoreResult
-from gridpoints.points.scoring import scope_paths, score_pending, scoring_turn
+from gridpoints.points.scoring import score_pending
+from gridpoints.points.turns import scoring_turn
 from gridpoints.settings import Settings
 
 KIND = "points.rescore"
@@ -50,6 +52,7 @@ SELECT CAST({} AS TEXT) || CAST(p.id AS TEXT), p.member, p.period, -p.amount, 'r
        p.category, p.occurred_at, p.id, {}, {}
 FROM points_entry p
 WHERE p.period = {} AND p.kind = {} AND p.member IN ({})
+  AND p.occurred_at >= {} AND p.occurred_at < {}
   AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
   AND NOT EXISTS (
       SELECT 1 FROM wanted w
@@ -85,7 +88,7 @@ _NOTHING_WANTED = (
     " CAST(NULL AS TEXT) AS rule_set, CAST(NULL AS TEXT) AS rule_set_version,"
     " CAST(NULL AS TEXT) AS rule, CAST(NULL AS INTEGER) AS amount WHERE 1 = 0"
 )
-_CLOSED = "SELECT 1 AS closed FROM points_entry WHERE period = {} AND kind = 'period_end' LIMIT 1"
+_CLOSED = "SELECT 1 AS closed FROM points_period_closed WHERE period = {}"
 REVERSAL_LABEL = "规则重算，撤销："
 
 
@@ -156,7 +159,7 @@ async def adopt(
         ctes, union = fresh
         wanted = Fragment("{}, wanted AS ({})", [ctes, union])
     reversed_rows = await _reverse_unwanted(
-        wanted, "score", "w.event = p.event", quarter, members, actor, now
+        wanted, "score", "w.event = p.event", quarter, members, actor, now, settings
     )
     written: list[Any] = []
     if fresh is not None:
@@ -180,7 +183,7 @@ async def adopt(
         if not given.text:
             wanted_end = Fragment(f"WITH wanted AS ({_NOTHING_WANTED})")
         reversed_rows += await _reverse_unwanted(
-            wanted_end, "period_end", "1 = 1", quarter, members, actor, now
+            wanted_end, "period_end", "1 = 1", quarter, members, actor, now, settings
         )
         for applied in applied_rules:
             key = f"rescore:{job_id}:{quarter.label}:{applied.ruleset.id}:{applied.rule.id}:"
@@ -205,9 +208,13 @@ async def _reverse_unwanted(
     members: Fragment,
     actor: Principal,
     now: Any,
+    settings: Settings,
 ) -> list[Any]:
     """Reverse the standing entries of `kind` in the quarter that `wanted` does not give
-    (`same_event`: the condition, from the code, pairing a wanted row `w` with an entry `p`)."""
+    (`same_event`: the condition, from the code, pairing a wanted row `w` with an entry `p`).
+    Only entries of what happened in the quarter: an event of a locked quarter scored late in
+    this one (`points.late`) stands as its own quarter's rules gave it."""
+    start, end = quarter.bounds(settings.timezone)
     statement = Fragment(
         _REVERSE_UNWANTED,
         [
@@ -219,6 +226,8 @@ async def _reverse_unwanted(
             quarter.label,
             kind,
             members,
+            start,
+            end,
             Fragment(same_event),
         ],
     )

@@ -3,6 +3,9 @@
 A batch is taken by marking the next pending events scored (`points_scored_event`, all at the
 batch's instant); every rule is then one statement over the batch (`points.entries`), and
 revoked events get entries reversing what their verification gave, all in one transaction.
+An event of a quarter already closed has that quarter's period-end rules applied again for
+its member, and one of a quarter locked for its member is scored in the open quarter
+(`points.late`), in the same transaction.
 On PostgreSQL two scorers work side by side, each on its share of the members (`Share`: caps
 are per member, so shares never meet). Scorers of one share take turns (an advisory lock per
 share on PostgreSQL, the write lock on SQLite) and an event is
@@ -16,24 +19,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 
 from gridpoints.clock import utcnow
 from gridpoints.db import sql
 from gridpoints.db.engine import is_postgres
-from gridpoints.db.sql import Fragment, instant, listed
+from gridpoints.db.sql import Fragment, instant
 from gridpoints.db.transactions import writing
 from gridpoints.periods import Quarter
-from gridpoints.points.entries import every_rule
+from gridpoints.points.conditions import scope_paths
+from gridpoints.points.entries import Moved, every_rule
+from gridpoints.points.late import quarter_states, settle_late
+from gridpoints.points.locks import lock_holds
 from gridpoints.points.rules import RuleSet
+from gridpoints.points.turns import Share, shares, take_turn
 from gridpoints.settings import Settings
 
-# pg_advisory_xact_lock key: one scorer at a time ("pts").
-_SCORING_LOCK = 0x707473
 BATCH = 50_000
-# Scorers side by side on PostgreSQL (each a connection and, on the server, a core).
-PARALLEL = 2
 
 _MARK = """
 INSERT INTO points_scored_event (event, scored_at)
@@ -64,44 +66,22 @@ _INSERT_REVERSALS = """
 INSERT INTO points_entry (key, member, period, amount, kind, event, rule_set,
                           rule_set_version, rule, label, category, occurred_at, reverses,
                           created_at)
-SELECT CAST({} AS TEXT) || CAST(p.id AS TEXT), p.member, p.period, -p.amount, 'reversal', e.id,
-       p.rule_set, p.rule_set_version, p.rule, CAST({} AS TEXT) || p.label, p.category,
+SELECT CAST({} AS TEXT) || CAST(p.id AS TEXT), p.member, {}, -p.amount, 'reversal', e.id,
+       p.rule_set, p.rule_set_version, p.rule, {} || p.label, p.category,
        e.occurred_at, p.id, {}
 FROM verified_event e
 JOIN verified_event v ON v.kind = e.kind AND v.source_id = e.source_id AND v.action = 'verified'
-JOIN points_entry p ON p.event = v.id AND p.kind = 'score'
+JOIN points_entry p ON p.event = v.id AND p.kind = 'score' {}
 WHERE e.action = 'revoked' AND e.id IN (SELECT event FROM points_scored_event WHERE scored_at = {})
   {} AND NOT EXISTS (SELECT 1 FROM points_entry x WHERE x.reverses = p.id)
 ON CONFLICT DO NOTHING
 """
-_SCOPES = "SELECT code, path FROM org_unit WHERE code IN ({})"
+REVERSAL_LABEL = "撤销："
 _LAST = "SELECT max(id) AS last FROM verified_event"
 # The first event recorded since an instant: events before it were committed long ago.
 _RECENT = "SELECT min(id) AS first FROM verified_event WHERE recorded_at >= {}"
 # Ids a batch looks through at most: a range the planner reads in id order.
 WINDOW = 8 * BATCH
-
-
-@dataclass(frozen=True)
-class Share:
-    """One of `count` scorers working side by side, each on the events of the members whose
-    id leaves `index` divided by `count`: caps are per member, so shares never meet."""
-
-    index: int = 0
-    count: int = 1
-
-    @property
-    def condition(self) -> Fragment:
-        # Constants, not parameters: the text is part of the statement's cached plan.
-        if self.count == 1:
-            return Fragment()
-        return Fragment(f"AND e.member % {self.count} = {self.index}")
-
-
-def shares() -> list[Share]:
-    """PostgreSQL writes side by side (one connection each); SQLite has one writer."""
-    count = PARALLEL if is_postgres() else 1
-    return [Share(index, count) for index in range(count)]
 
 
 async def score_pending(
@@ -156,7 +136,7 @@ async def score_batch(
     scopes = await scope_paths(rulesets)
     mine = share.condition
     async with writing():
-        await _take_turn(share)
+        await take_turn(share)
         mark = utcnow()
         # The bounds are repeated for the marks, which the planner would otherwise walk whole.
         marking = Fragment(_MARK, [mark, after, upto, mine, after, upto, limit])
@@ -173,13 +153,38 @@ async def score_batch(
             Quarter.of(instant(span["last"]), tz),
         )
         batch = Fragment(_IN_BATCH, [mark, mine])
-        entries = every_rule(rulesets, scopes, batch, quarters, tz)
+        states = await quarter_states(*quarters)
+        moved = None
+        if states.locked:
+            moved = Moved(Quarter.of(mark, tz), states.locked, tz)
+        entries = every_rule(rulesets, scopes, batch, quarters, tz, moved=moved)
         if entries is not None:
             await insert_scores(entries, mark)
-        reversals = Fragment(_INSERT_REVERSALS, ["reversal:", "撤销：", mark, mark, mine])
-        await sql.fetch(reversals.text, *reversals.args)
+        await _reverse_revoked(mark, mine, moved)
+        for quarter in states.closed:
+            await settle_late(rulesets, quarter, batch, settings, mark)
     highest = max(row["event"] for row in taken)
     return len(taken), highest if len(taken) == limit else upto
+
+
+async def _reverse_revoked(mark: datetime, mine: Fragment, moved: Moved | None) -> None:
+    """Reverse what the batch's revoked events gave when verified: in the entry's quarter,
+    or, where that quarter is locked for the member, in the open one, labelled late."""
+    period, label, join = Fragment("p.period"), Fragment("CAST({} AS TEXT)", [REVERSAL_LABEL]), ""
+    if moved is not None:
+        join = "JOIN member rm ON rm.id = p.member JOIN org_unit ro ON ro.id = rm.org_unit"
+        locked = lock_holds(Fragment("p.period"), "ro.path")
+        period = Fragment(
+            "CASE WHEN {} THEN CAST({} AS TEXT) ELSE p.period END", [locked, moved.open.label]
+        )
+        label = Fragment(
+            "CASE WHEN {} THEN {} ELSE '' END || CAST({} AS TEXT)",
+            [locked, moved.late_label("p.occurred_at"), REVERSAL_LABEL],
+        )
+    reversals = Fragment(
+        _INSERT_REVERSALS, ["reversal:", period, label, mark, Fragment(join), mark, mine]
+    )
+    await sql.fetch(reversals.text, *reversals.args)
 
 
 async def insert_scores(entries: tuple[Fragment, Fragment], created_at: datetime) -> None:
@@ -203,26 +208,3 @@ async def _walking_in_step() -> AsyncIterator[None]:
     await sql.fetch("SET LOCAL max_parallel_workers_per_gather = 0")
     yield
     await sql.fetch("SET LOCAL enable_nestloop = on")
-
-
-async def scoring_turn() -> None:
-    """Inside a write transaction: wait until no other transaction writes scores, in any
-    share (SQLite's write lock already does that)."""
-    for share in shares():
-        await _take_turn(share)
-
-
-async def _take_turn(share: Share) -> None:
-    if is_postgres():
-        # Always taken in share order, so two holders of several never wait on each other.
-        await sql.fetch("SELECT pg_advisory_xact_lock({})", _SCORING_LOCK + share.index)
-
-
-async def scope_paths(rulesets: list[RuleSet]) -> dict[str, str]:
-    """Org unit code -> path, for the scopes the rule sets name."""
-    codes = sorted({s.spec.scope for s in rulesets if s.spec.scope})
-    if not codes:
-        return {}
-    statement = Fragment(_SCOPES, [listed(codes)])
-    rows = await sql.fetch(statement.text, *statement.args)
-    return {row["code"]: row["path"] for row in rows}

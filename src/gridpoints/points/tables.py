@@ -5,8 +5,10 @@ Entries are never updated or deleted (database triggers refuse both); a correcti
 entry reversing another. `key` makes each entry happen once: per event, rule set version and
 rule; per member, quarter and period-end rule; per reversed entry.
 
+A quarter whose period-end rules have run is recorded as closed (`ClosedPeriod`): an event of
+it verified or revoked later has those rules applied again for its member (`points.late`).
 A quarter locked for an org unit (`PeriodLock`) may no longer be rescored there: the unit's
-final quarterly review rests on its points.
+final quarterly review rests on its points; a late event of it is scored in the open quarter.
 """
 
 from piccolo.columns import Integer, Timestamptz, Varchar
@@ -52,3 +54,10 @@ class PeriodLock(Table, tablename="points_period_lock"):
     reason = Varchar(length=200)
     locked_by = Integer(null=True, default=None)
     locked_at = Timestamptz()
+
+
+class ClosedPeriod(Table, tablename="points_period_closed"):
+    """A quarter whose period-end rules have run (once: the period is unique)."""
+
+    period = Varchar(length=7, unique=True)
+    closed_at = Timestamptz()

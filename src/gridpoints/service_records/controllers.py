@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import JSONBody, MultipartBody, QueryParameter
 from litestar.response import File
@@ -17,8 +17,8 @@ from gridpoints.service_records import services
 from gridpoints.service_records.photos import MEDIA_TYPES
 from gridpoints.service_records.schemas import RejectIn, ServiceRecordIn, ServiceRecordOut
 from gridpoints.web.dependencies import AppSettings
-from gridpoints.web.openapi import problems
-from gridpoints.web.params import IdPath, Limit, Offset
+from gridpoints.web.openapi import problems, replayed
+from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
 
 StateQuery = Annotated[
     Literal["submitted", "approved", "rejected"] | None,
@@ -42,21 +42,31 @@ class ServiceRecordController(Controller):
         responses=problems(400),
     )
     async def list_records(
-        self, actor: Actor, status: StateQuery = None, limit: Limit = 50, offset: Offset = 0
+        self,
+        actor: Actor,
+        status: StateQuery = None,
+        member_id: IdQuery = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[ServiceRecordOut]:
-        return await services.list_records(actor, state=status, limit=limit, offset=offset)
+        return await services.list_records(
+            actor, state=status, member_id=member_id, limit=limit, offset=offset
+        )
 
     @post(
         "",
         operation_id="submitServiceRecord",
         summary="Log a service (one's own, or a member's as their leader)",
+        description="201 with the new record; the same client_id and body again answer 200 "
+        "with it (nothing new stored), another body under it 409 `client_id_reused`.",
         status_code=HTTP_201_CREATED,
-        responses=problems(400, 403, 404),
+        responses={**problems(400, 403, 404, 409), **replayed(ServiceRecordOut)},
     )
     async def submit(
         self, actor: Actor, data: JSONBody[ServiceRecordIn], settings: AppSettings
-    ) -> ServiceRecordOut:
-        return await services.submit(actor, data, settings)
+    ) -> Response[ServiceRecordOut]:
+        stored, created = await services.submit_once(actor, data, settings)
+        return Response(stored, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get(
         "/{record_id:int}",

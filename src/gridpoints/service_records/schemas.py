@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 import msgspec
 
@@ -21,6 +22,9 @@ class ServiceRecordIn(msgspec.Struct, forbid_unknown_fields=True):
     served_on: AwareDatetime
     # Someone else's record: a leader logging a deed on a member's behalf.
     member_id: Id | None = None
+    # Made by the phone and kept across retries of one form: the same id and body again
+    # answer 200 with the record first stored; another body under it is refused (409).
+    client_id: UUID | None = None
 
 
 class RejectIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,3 +47,7 @@ class ServiceRecordOut(msgspec.Struct):
     decided_by: int | None
     decided_at: datetime | None
     created_at: datetime
+    client_id: UUID | None
+    # What the leader should look at before ruling (codes, and their Chinese labels).
+    flags: list[str]
+    flag_labels: list[str]

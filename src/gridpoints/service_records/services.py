@@ -4,8 +4,10 @@ the member's grid who is not the member; an approval is a verified event."""
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from gridpoints.activities.vocab import category_label
 from gridpoints.audit.services import Change, record
@@ -13,11 +15,15 @@ from gridpoints.auth.access import Target, check, forbid_self_dealing, require
 from gridpoints.auth.permissions import Capability
 from gridpoints.auth.principal import Principal
 from gridpoints.clock import utcnow
+from gridpoints.db import sql
+from gridpoints.db.engine import is_postgres
 from gridpoints.db.transactions import writing
 from gridpoints.errors import Conflict, FieldProblem, Invalid
 from gridpoints.events import services as events
 from gridpoints.members.lookup import find_member
 from gridpoints.org.queries import within
+from gridpoints.periods import day_bounds
+from gridpoints.replays import body_hash, check_same
 from gridpoints.schemas import Page
 from gridpoints.service_records.photos import store_photo
 from gridpoints.service_records.schemas import ServiceRecordIn, ServiceRecordOut
@@ -39,6 +45,20 @@ _COLUMNS = (
 )
 # A phone clock a little ahead is fine; a deed dated days ahead is a typo.
 _FUTURE_TOLERANCE = timedelta(hours=1)
+# pg_advisory_xact_lock(key, member): one new record of a member at a time ("svc"), so two
+# copies of one deed sent together see each other.
+_SUBMIT_LOCK = 0x737663
+
+
+class Flag(StrEnum):
+    """What the leader should look at before ruling; a flagged record is stored all the same."""
+
+    LIKELY_DUPLICATE = "likely_duplicate"
+
+
+FLAG_LABELS = {
+    Flag.LIKELY_DUPLICATE: "可能重复登记：同一天已有类别、时长和内容都相同的服务记录",
+}
 
 
 def _decided_already(current: RecordState, _target: RecordState) -> Conflict:
@@ -55,6 +75,7 @@ MOVES = Transitions(
 
 
 def present(row: dict[str, Any]) -> ServiceRecordOut:
+    flags = [code for code in (row["flags"] or "").split(",") if code]
     return ServiceRecordOut(
         id=row["id"],
         member_id=row["member"],
@@ -71,6 +92,9 @@ def present(row: dict[str, Any]) -> ServiceRecordOut:
         decided_by=row["decided_by"],
         decided_at=row["decided_at"],
         created_at=row["created_at"],
+        client_id=UUID(str(row["client_id"])) if row["client_id"] is not None else None,
+        flags=flags,
+        flag_labels=[FLAG_LABELS.get(code, code) for code in flags],
     )
 
 
@@ -89,6 +113,23 @@ async def find_service_record(
 
 
 async def submit(actor: Principal, data: ServiceRecordIn, settings: Settings) -> ServiceRecordOut:
+    """The record logged (or the one this request stored before, see `submit_once`)."""
+    stored, _created = await submit_once(actor, data, settings)
+    return stored
+
+
+async def submit_once(
+    actor: Principal, data: ServiceRecordIn, settings: Settings
+) -> tuple[ServiceRecordOut, bool]:
+    """(the record, True when stored now). A form sent again under its `client_id` answers
+    with the record it stored, nothing new stored or scored; a likely copy of a deed already
+    logged under another id is stored flagged for the leader."""
+    digest = None
+    if data.client_id is not None:
+        digest = body_hash(actor.member_id, data)
+        replay = await _replay(data.client_id, digest)
+        if replay is not None:
+            return replay, False
     problems = []
     if data.category not in settings.activity_categories:
         problems.append(FieldProblem("category", "未知类别"))
@@ -112,16 +153,67 @@ async def submit(actor: Principal, data: ServiceRecordIn, settings: Settings) ->
             "state": RecordState.SUBMITTED,
             "submitted_by": actor.member_id,
             "created_at": utcnow(),
+            "client_id": data.client_id,
+            "body_hash": digest,
         }
-        inserted = await ServiceRecord.insert(ServiceRecord(**values)).returning(ServiceRecord.id)
-        record_id = inserted[0]["id"]
-        await record(
-            actor,
-            Change("service.submit", "service_record", record_id, member["org_unit"], after=values),
+        found = await _flags(values, settings.timezone)
+        values["flags"] = ",".join(found)
+        # A copy of this form stored meanwhile under the same client_id inserts nothing.
+        inserted = (
+            await ServiceRecord.insert(ServiceRecord(**values))
+            .on_conflict(action="DO NOTHING")
+            .returning(ServiceRecord.id)
         )
+        if inserted:
+            record_id = inserted[0]["id"]
+            after = {k: v for k, v in values.items() if k not in ("client_id", "body_hash")}
+            await record(
+                actor,
+                Change(
+                    "service.submit", "service_record", record_id, member["org_unit"], after=after
+                ),
+            )
+    if not inserted:
+        assert data.client_id is not None and digest is not None
+        winner = await _replay(data.client_id, digest)
+        assert winner is not None
+        return winner, False
     row = await _row(record_id)
     assert row is not None
+    return present(row), True
+
+
+async def _replay(client_id: UUID, digest: str) -> ServiceRecordOut | None:
+    """The record stored under `client_id` when this request made it; 409 when another did."""
+    row = await ServiceRecord.select(*_COLUMNS).where(ServiceRecord.client_id == client_id).first()
+    if row is None:
+        return None
+    check_same(row["body_hash"], digest, WHAT)
     return present(row)
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def _flags(values: dict[str, Any], tz_name: str) -> list[Flag]:
+    """Inside the write transaction: what the leader should look at in the new record. The
+    member's new records are taken one at a time, so two copies sent together meet here."""
+    if is_postgres():
+        await sql.fetch("SELECT pg_advisory_xact_lock({}, {})", _SUBMIT_LOCK, values["member"])
+    start, end = day_bounds(values["served_on"], tz_name)
+    same_day = await ServiceRecord.select(ServiceRecord.description).where(
+        (ServiceRecord.member == values["member"])
+        & (ServiceRecord.category == values["category"])
+        & (ServiceRecord.minutes == values["minutes"])
+        & (ServiceRecord.served_on >= start)
+        & (ServiceRecord.served_on < end)
+        & (ServiceRecord.state != RecordState.REJECTED)
+    )
+    text = _same_text(values["description"])
+    if any(_same_text(r["description"]) == text for r in same_day):
+        return [Flag.LIKELY_DUPLICATE]
+    return []
 
 
 async def _decide(
@@ -213,9 +305,10 @@ async def photo_path(actor: Principal, record_id: int, settings: Settings) -> Pa
 
 
 async def list_records(
-    actor: Principal, *, state: str | None, limit: int, offset: int
+    actor: Principal, *, state: str | None, limit: int, offset: int, member_id: int | None = None
 ) -> Page[ServiceRecordOut]:
-    """Records of members the caller manages, and the caller's own; newest first."""
+    """Records of members the caller manages, and the caller's own; newest first; `member_id`
+    narrows them to one member's."""
     condition = within(
         ServiceRecord.member._.org_unit._.path, actor.scopes(Capability.MANAGE_MEMBERS)
     )
@@ -223,6 +316,8 @@ async def list_records(
         condition |= ServiceRecord.member == actor.member_id
     if state is not None:
         condition &= ServiceRecord.state == state
+    if member_id is not None:
+        condition &= ServiceRecord.member == member_id
     rows = (
         await ServiceRecord.select(*_COLUMNS)
         .where(condition)

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from gridpoints.members.tables import Member
@@ -30,3 +30,10 @@ class ServiceRecord(Table, tablename="service_record"):
     decided_at = Timestamptz(null=True, default=None)
     reason = Text(null=True, default=None)
     created_at = Timestamptz()
+    # Made by the phone, so a form sent again stores nothing new; unique where given (an
+    # index of its own, see the migration: other clients may send none).
+    client_id = UUID(null=True, default=None)
+    # Digest of what was sent under `client_id` (`gridpoints.replays`).
+    body_hash = Varchar(length=64, null=True, default=None)
+    # Comma-separated codes of what the leader should look at (`likely_duplicate`).
+    flags = Varchar(length=200, default="")

@@ -28,6 +28,9 @@ _IMPORT = re.compile(
     r"""|(?:^|[;\s])import\s*["'](\.{1,2}/[^"']+)["']""",
     re.MULTILINE,
 )
+# `import("./x.js")`: a module fetched only when the page needs it (the check-in page loads its
+# working part only for a member who is signed in). Not preloaded, but kept for use offline.
+_DYNAMIC_IMPORT = re.compile(r"""\bimport\s*\(\s*["'](\.{1,2}/[^"']+)["']\s*\)""")
 _COMMENT = re.compile(r"/\*.*?\*/|(?<![:\"'\\])//[^\n]*", re.DOTALL)
 _MODULE_SCRIPT = re.compile(
     r"""<script\b(?=[^>]*\btype=["']module["'])[^>]*\bsrc=["']([^"']+)["']""", re.IGNORECASE
@@ -51,19 +54,24 @@ def _resolve(root: Path, base: str, reference: str) -> str:
     return _relative(root, parent / reference.split("?")[0].split("#")[0])
 
 
-def imports_of(root: Path, module: str) -> list[str]:
-    """The modules `module` imports statically, as paths from `root`, in source order."""
+def imports_of(root: Path, module: str, *, dynamic: bool = False) -> list[str]:
+    """The modules `module` imports statically (and with `dynamic`, by `import()` too), as
+    paths from `root`, in source order."""
     source = _COMMENT.sub("", (root / module).read_text(encoding="utf-8"))
+    references = [m.group(1) or m.group(2) for m in _IMPORT.finditer(source)]
+    if dynamic:
+        references += [m.group(1) for m in _DYNAMIC_IMPORT.finditer(source)]
     found: list[str] = []
-    for match in _IMPORT.finditer(source):
-        path = _resolve(root, module, match.group(1) or match.group(2))
+    for reference in references:
+        path = _resolve(root, module, reference)
         if path not in found:
             found.append(path)
     return found
 
 
-def module_graph(root: Path, entries: Iterable[str]) -> list[str]:
-    """Every module reachable from `entries` (themselves included), entries first."""
+def module_graph(root: Path, entries: Iterable[str], *, dynamic: bool = False) -> list[str]:
+    """Every module reachable from `entries` (themselves included), entries first; with
+    `dynamic`, through `import()` as well."""
     seen: list[str] = []
     pending = list(entries)
     while pending:
@@ -71,7 +79,7 @@ def module_graph(root: Path, entries: Iterable[str]) -> list[str]:
         if module in seen:
             continue
         seen.append(module)
-        pending.extend(imports_of(root, module))
+        pending.extend(imports_of(root, module, dynamic=dynamic))
     return seen
 
 
@@ -82,6 +90,8 @@ class Page:
     entries: tuple[str, ...]
     # What those import, at any depth (the entries excluded).
     dependencies: tuple[str, ...]
+    # What they fetch only when needed (`import()`), and what that imports in turn.
+    loaded_later: tuple[str, ...]
     stylesheets: tuple[str, ...]
     # The `<link rel="modulepreload">` the page carries.
     preloaded: tuple[str, ...]
@@ -91,10 +101,12 @@ def read_page(root: Path, name: str) -> Page:
     html = (root / name).read_text(encoding="utf-8")
     entries = tuple(_resolve(root, name, src) for src in _MODULE_SCRIPT.findall(html))
     graph = module_graph(root, entries)
+    reachable = module_graph(root, entries, dynamic=True)
     return Page(
         name=name,
         entries=entries,
         dependencies=tuple(module for module in graph if module not in entries),
+        loaded_later=tuple(module for module in reachable if module not in graph),
         stylesheets=tuple(_resolve(root, name, href) for href in _STYLESHEET.findall(html)),
         preloaded=tuple(_resolve(root, name, href) for href in _MODULEPRELOAD.findall(html)),
     )
@@ -110,7 +122,8 @@ def offline_files(root: Path) -> list[str]:
     files: list[str] = []
     for name in OFFLINE_PAGES:
         page = read_page(root, name)
-        for path in (name, *page.stylesheets, *page.entries, *page.dependencies):
+        modules = (*page.entries, *page.dependencies, *page.loaded_later)
+        for path in (name, *page.stylesheets, *modules):
             if path not in files:
                 files.append(path)
     return files

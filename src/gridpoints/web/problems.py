@@ -125,6 +125,7 @@ _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 # A Struct's own check (`__post_init__`) names the field it is about: "field `lng`: ...".
 _NAMED = re.compile(r"^field `(?P<name>[^`]+)`: (?P<detail>.*)$", re.S)
 _EXPECTED = re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$")
+_ENUM = re.compile(r"^Invalid enum value (?P<got>.+)$")
 _KINDS = {
     "int": "整数",
     "float": "数字",
@@ -148,6 +149,9 @@ def _meaning(message: str) -> str:
             if repr(pattern) in message:
                 return meaning
         return "格式不对"
+    enum = _ENUM.match(message)
+    if enum:
+        return f"{enum['got']} 不是可选的值"
     expected = _EXPECTED.match(message)
     if expected:
         want = " | ".join(_KINDS.get(k.strip(), k.strip()) for k in expected["want"].split("|"))

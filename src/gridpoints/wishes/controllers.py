@@ -12,7 +12,7 @@ from gridpoints.auth.dependencies import Actor
 from gridpoints.schemas import Page
 from gridpoints.web.dependencies import AppSettings
 from gridpoints.web.openapi import problems
-from gridpoints.web.params import IdPath, Limit, Offset
+from gridpoints.web.params import IdPath, IdQuery, Limit, Offset
 from gridpoints.wishes import services
 from gridpoints.wishes.schemas import FulfilIn, WishIn, WishOut
 
@@ -32,9 +32,16 @@ class WishController(Controller):
         responses=problems(400),
     )
     async def list_wishes(
-        self, actor: Actor, status: StatusQuery = None, limit: Limit = 50, offset: Offset = 0
+        self,
+        actor: Actor,
+        status: StatusQuery = None,
+        claimed_by: IdQuery = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[WishOut]:
-        return await services.list_wishes(actor, status=status, limit=limit, offset=offset)
+        return await services.list_wishes(
+            actor, status=status, claimed_by=claimed_by, limit=limit, offset=offset
+        )
 
     @post(
         "",

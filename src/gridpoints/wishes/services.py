@@ -161,14 +161,29 @@ async def claim(actor: Principal, wish_id: int) -> WishOut:
     if actor.member_id is None:
         raise Forbidden("只有成员本人可以认领心愿")
     row = await find_wish(actor, wish_id)
+    if _holds(actor, row):
+        return present(row)
     MOVES.check(row["state"], WishState.CLAIMED)
-    return await _step(
-        actor,
-        row,
-        action="wish.claim",
-        target=WishState.CLAIMED,
-        values={Wish.claimed_by: actor.member_id, Wish.claimed_at: utcnow()},
-    )
+    try:
+        return await _step(
+            actor,
+            row,
+            action="wish.claim",
+            target=WishState.CLAIMED,
+            values={Wish.claimed_by: actor.member_id, Wish.claimed_at: utcnow()},
+        )
+    except Conflict:
+        # Two copies of one member's claim sent together: the other one claimed it.
+        current = await _row(wish_id)
+        if current is not None and _holds(actor, current):
+            return present(current)
+        raise
+
+
+def _holds(actor: Principal, row: dict[str, Any]) -> bool:
+    """The caller's claim of this wish stands: a claim sent again (a lost answer, a retry)
+    answers with the wish as it is, nothing changed."""
+    return row["state"] == WishState.CLAIMED and actor.is_member(row["claimed_by"])
 
 
 async def fulfil(actor: Principal, wish_id: int, evidence: str) -> WishOut:
@@ -199,15 +214,23 @@ async def confirm(actor: Principal, wish_id: int) -> WishOut:
 
 
 async def list_wishes(
-    actor: Principal, *, status: str | None, limit: int, offset: int
+    actor: Principal,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+    claimed_by: int | None = None,
 ) -> Page[WishOut]:
-    """Wishes in the caller's grids and those above the caller's home (they may claim)."""
+    """Wishes in the caller's grids and those above the caller's home (they may claim);
+    `claimed_by` narrows them to those one member claimed."""
     condition = within(Wish.org_unit._.path, actor.scopes(Capability.VIEW))
     home = await home_path(actor)
     if home:
         condition |= Wish.org_unit.is_in(ancestor_ids(home))
     if status is not None:
         condition &= Wish.state == status
+    if claimed_by is not None:
+        condition &= Wish.claimed_by == claimed_by
     rows = (
         await Wish.select(*_COLUMNS)
         .where(condition)

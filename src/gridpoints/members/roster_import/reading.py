@@ -18,6 +18,7 @@ import io
 import posixpath
 import re
 import struct
+import unicodedata
 import zipfile
 from array import array
 from collections.abc import Callable, Iterator
@@ -26,15 +27,22 @@ from xml.parsers import expat
 
 import msgspec
 
-# column key -> headers accepted for it
+# column key -> headers accepted for it (the first is the one messages use). A header cell
+# matches whatever its spaces (full-width too), case, width, a `*` marking it required, a
+# trailing colon or a bracketed note such as `（必填）` (see `_header_key`).
 HEADERS: dict[str, tuple[str, ...]] = {
-    "name": ("姓名", "name"),
-    "phone": ("手机号", "手机", "联系电话", "phone"),
-    "category": ("类别", "党员类别", "category"),
-    "grid": ("所在网格", "网格", "grid"),
-    "employer": ("工作单位", "employer"),
+    "name": ("姓名", "名字", "党员姓名", "成员姓名", "name"),
+    "phone": ("手机号", "手机", "手机号码", "联系电话", "电话", "电话号码", "联系方式", "phone"),
+    "category": ("类别", "党员类别", "人员类别", "成员类别", "category"),
+    "grid": ("所在网格", "网格", "所属网格", "网格名称", "grid"),
+    "employer": ("工作单位", "所在单位", "单位", "employer"),
 }
 REQUIRED = ("name", "phone", "category", "grid")
+# The header row is looked for among this many first non-empty rows (a title, a date line,
+# a note may stand above it).
+HEADER_SEARCH_ROWS = 20
+# A row naming at least this many known columns is taken for a header missing the others.
+_LIKELY_HEADER = 2
 
 # Bounds of the readers (far above any real member list, far below what hurts the server).
 MAX_CELL_CHARS = 1_000  # a cell's text beyond this is dropped (it is refused anyway)
@@ -82,16 +90,22 @@ def read_table(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (spreadsheet row number, {column key: text}) for every non-empty data row.
 
-    The first non-empty row is the header. Reading stops after `max_empty_rows` empty rows in
-    a row; more than `max_rows` data rows refuse the file (before anything is imported)."""
+    The header is the first of the first `HEADER_SEARCH_ROWS` non-empty rows that names every
+    required column (`header_columns`): title, date and blank rows above it and blank columns
+    before it are skipped. Reading stops after `max_empty_rows` empty rows in a row; more
+    than `max_rows` data rows refuse the file (before anything is imported)."""
     limits = limits or ImportLimits()
     rows = _xlsx_rows(data, limits) if is_xlsx(filename, data) else _csv_rows(data)
     columns: dict[str, int] | None = None
+    header: list[str] = []
+    # The rows read while looking for the header: their numbers and the columns they name.
+    above: list[tuple[int, dict[str, int]]] = []
     count = previous = empty_run = 0
     for row_number, cells in rows:
         empty_run += max(row_number - previous - 1, 0)  # rows absent from the sheet
         previous = row_number
-        empty = not any(_text(cell) for cell in cells)
+        texts = [_text(cell) for cell in cells]
+        empty = not any(texts)
         empty_run += empty
         if empty_run >= limits.max_empty_rows:
             break  # a long run of empty rows: the table has ended
@@ -99,18 +113,24 @@ def read_table(
             continue
         empty_run = 0
         if columns is None:
-            columns = _map_header([_text(cell) for cell in cells])
+            known = _known_columns(texts)
+            above.append((row_number, known))
+            if all(key in known for key in REQUIRED):
+                columns, header = known, texts
+            elif len(above) >= HEADER_SEARCH_ROWS:
+                raise ImportFileError(_no_header(above))
             continue
-        values = {key: _text(cells[i]) if i < len(cells) else "" for key, i in columns.items()}
-        if any(values.values()):
-            count += 1
-            if count > limits.max_rows:
-                raise ImportFileError(
-                    f"数据超过 {limits.max_rows} 行（第 {row_number} 行起超出），请分批导入"
-                )
-            yield row_number, values
+        values = {key: texts[i] if i < len(texts) else "" for key, i in columns.items()}
+        if not any(values.values()) or _repeats_header(values, header, columns):
+            continue
+        count += 1
+        if count > limits.max_rows:
+            raise ImportFileError(
+                f"数据超过 {limits.max_rows} 行（第 {row_number} 行起超出），请分批导入"
+            )
+        yield row_number, values
     if columns is None:
-        raise ImportFileError("文件是空的")
+        raise ImportFileError(_no_header(above) if above else "文件是空的")
 
 
 # --- XLSX ---------------------------------------------------------------------------------
@@ -566,17 +586,56 @@ class _BoundedLines:
         return line
 
 
-def _map_header(header: list[str]) -> dict[str, int]:
+_NOTE = re.compile(r"\([^()]*\)$")
+# Dropped from header cells: spaces of every kind, line breaks, control characters and
+# format characters (zero-width spaces, direction marks).
+_INVISIBLE_CATEGORIES = {"Cf", "Zs", "Zl", "Zp", "Cc"}
+
+
+def _header_key(text: str) -> str:
+    """A header cell as compared with `HEADERS`: NFKC (full-width letters, brackets and
+    colons as ASCII), no spaces of any kind nor invisible marks, no `*` marking it required,
+    no trailing colon, no bracketed note at the end (`手机号（必填）`), case folded."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
+    text = _NOTE.sub("", text.strip("*:"))
+    return text.strip("*:").casefold()
+
+
+_KEYS = {_header_key(name): key for key, names in HEADERS.items() for name in names}
+
+
+def _known_columns(cells: list[str]) -> dict[str, int]:
+    """column key -> index of the first cell of the row that names it."""
     columns: dict[str, int] = {}
-    for key, names in HEADERS.items():
-        for index, cell in enumerate(header):
-            if cell.casefold() in {n.casefold() for n in names}:
-                columns[key] = index
-                break
-    missing = [HEADERS[key][0] for key in REQUIRED if key not in columns]
-    if missing:
-        raise ImportFileError("缺少列：" + "、".join(missing))
+    for index, cell in enumerate(cells):
+        key = _KEYS.get(_header_key(cell)) if cell else None
+        if key is not None and key not in columns:
+            columns[key] = index
     return columns
+
+
+def _repeats_header(values: dict[str, str], header: list[str], columns: dict[str, int]) -> bool:
+    """A data row that is the header again (a sheet printed with a header on every page)."""
+    return all(_header_key(values[key]) == _header_key(header[i]) for key, i in columns.items())
+
+
+def _no_header(rows: list[tuple[int, dict[str, int]]]) -> str:
+    """Why no header was found among `rows`: the likeliest row and the columns it lacks, or
+    the columns sought and the rows read."""
+    best_row, best = 0, {}
+    for row_number, known in rows:
+        if len(known) > len(best):
+            best_row, best = row_number, known
+    missing = "、".join(HEADERS[key][0] for key in REQUIRED if key not in best)
+    if len(best) >= _LIKELY_HEADER:
+        return f"缺少列：{missing}（表头在第 {best_row} 行）"
+    sought = "、".join(HEADERS[key][0] for key in REQUIRED)
+    first, last = rows[0][0], rows[-1][0]
+    read = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
+    return (
+        f"没有找到表头行：在有内容的前 {len(rows)} 行（{read}）中，没有一行同时包含这些列：{sought}"
+    )
 
 
 def _text(cell: Any) -> str:
