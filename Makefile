@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install install-test browser lint constraints bench-checkin
+.PHONY: run test install install-test browser lint constraints bench-checkin bench-pages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,7 @@ constraints: install-test
 # Check-in load against `gridpoints serve` and a bare reference, on PostgreSQL (needs wrk).
 bench-checkin: install-test
 	$(BIN)/python bench/checkin_load.py
+
+# Check-in page load on Slow 3G with a 6x slower CPU, in Debian's Chromium (see README).
+bench-pages: install-test browser
+	$(BIN)/python -m bench.page_load
